@@ -1,0 +1,173 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Quality(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    QUALITY_UNSPECIFIED: _ClassVar[Quality]
+    QUALITY_FAST: _ClassVar[Quality]
+    QUALITY_BALANCED: _ClassVar[Quality]
+    QUALITY_BEST: _ClassVar[Quality]
+QUALITY_UNSPECIFIED: Quality
+QUALITY_FAST: Quality
+QUALITY_BALANCED: Quality
+QUALITY_BEST: Quality
+
+class TranslationOptions(_message.Message):
+    __slots__ = ("quality", "beam_size", "num_alternatives", "return_scores", "max_output_tokens", "repetition_penalty", "no_repeat_ngram_size", "length_penalty")
+    QUALITY_FIELD_NUMBER: _ClassVar[int]
+    BEAM_SIZE_FIELD_NUMBER: _ClassVar[int]
+    NUM_ALTERNATIVES_FIELD_NUMBER: _ClassVar[int]
+    RETURN_SCORES_FIELD_NUMBER: _ClassVar[int]
+    MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    REPETITION_PENALTY_FIELD_NUMBER: _ClassVar[int]
+    NO_REPEAT_NGRAM_SIZE_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_PENALTY_FIELD_NUMBER: _ClassVar[int]
+    quality: Quality
+    beam_size: int
+    num_alternatives: int
+    return_scores: bool
+    max_output_tokens: int
+    repetition_penalty: float
+    no_repeat_ngram_size: int
+    length_penalty: float
+    def __init__(self, quality: _Optional[_Union[Quality, str]] = ..., beam_size: _Optional[int] = ..., num_alternatives: _Optional[int] = ..., return_scores: _Optional[bool] = ..., max_output_tokens: _Optional[int] = ..., repetition_penalty: _Optional[float] = ..., no_repeat_ngram_size: _Optional[int] = ..., length_penalty: _Optional[float] = ...) -> None: ...
+
+class TranslateTextRequest(_message.Message):
+    __slots__ = ("contents", "source_language_code", "target_language_code", "model", "options")
+    CONTENTS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    contents: _containers.RepeatedScalarFieldContainer[str]
+    source_language_code: str
+    target_language_code: str
+    model: str
+    options: TranslationOptions
+    def __init__(self, contents: _Optional[_Iterable[str]] = ..., source_language_code: _Optional[str] = ..., target_language_code: _Optional[str] = ..., model: _Optional[str] = ..., options: _Optional[_Union[TranslationOptions, _Mapping]] = ...) -> None: ...
+
+class TranslationAlternative(_message.Message):
+    __slots__ = ("translated_text", "score")
+    TRANSLATED_TEXT_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    translated_text: str
+    score: float
+    def __init__(self, translated_text: _Optional[str] = ..., score: _Optional[float] = ...) -> None: ...
+
+class Translation(_message.Message):
+    __slots__ = ("translated_text", "detected_language_code", "model", "score", "alternatives")
+    TRANSLATED_TEXT_FIELD_NUMBER: _ClassVar[int]
+    DETECTED_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    ALTERNATIVES_FIELD_NUMBER: _ClassVar[int]
+    translated_text: str
+    detected_language_code: str
+    model: str
+    score: float
+    alternatives: _containers.RepeatedCompositeFieldContainer[TranslationAlternative]
+    def __init__(self, translated_text: _Optional[str] = ..., detected_language_code: _Optional[str] = ..., model: _Optional[str] = ..., score: _Optional[float] = ..., alternatives: _Optional[_Iterable[_Union[TranslationAlternative, _Mapping]]] = ...) -> None: ...
+
+class TranslateTextResponse(_message.Message):
+    __slots__ = ("translations",)
+    TRANSLATIONS_FIELD_NUMBER: _ClassVar[int]
+    translations: _containers.RepeatedCompositeFieldContainer[Translation]
+    def __init__(self, translations: _Optional[_Iterable[_Union[Translation, _Mapping]]] = ...) -> None: ...
+
+class StreamingTranslationConfig(_message.Message):
+    __slots__ = ("source_language_code", "target_language_code", "model", "options", "interim_results")
+    SOURCE_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    INTERIM_RESULTS_FIELD_NUMBER: _ClassVar[int]
+    source_language_code: str
+    target_language_code: str
+    model: str
+    options: TranslationOptions
+    interim_results: bool
+    def __init__(self, source_language_code: _Optional[str] = ..., target_language_code: _Optional[str] = ..., model: _Optional[str] = ..., options: _Optional[_Union[TranslationOptions, _Mapping]] = ..., interim_results: _Optional[bool] = ...) -> None: ...
+
+class TranslationSegment(_message.Message):
+    __slots__ = ("segment_id", "text")
+    SEGMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    segment_id: str
+    text: str
+    def __init__(self, segment_id: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
+
+class StreamTranslateTextRequest(_message.Message):
+    __slots__ = ("config", "segment")
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    config: StreamingTranslationConfig
+    segment: TranslationSegment
+    def __init__(self, config: _Optional[_Union[StreamingTranslationConfig, _Mapping]] = ..., segment: _Optional[_Union[TranslationSegment, _Mapping]] = ...) -> None: ...
+
+class StreamTranslateTextResponse(_message.Message):
+    __slots__ = ("segment_id", "translated_text", "is_final", "detected_language_code", "model")
+    SEGMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANSLATED_TEXT_FIELD_NUMBER: _ClassVar[int]
+    IS_FINAL_FIELD_NUMBER: _ClassVar[int]
+    DETECTED_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    segment_id: str
+    translated_text: str
+    is_final: bool
+    detected_language_code: str
+    model: str
+    def __init__(self, segment_id: _Optional[str] = ..., translated_text: _Optional[str] = ..., is_final: _Optional[bool] = ..., detected_language_code: _Optional[str] = ..., model: _Optional[str] = ...) -> None: ...
+
+class ListLanguagesRequest(_message.Message):
+    __slots__ = ("model",)
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    def __init__(self, model: _Optional[str] = ...) -> None: ...
+
+class Language(_message.Message):
+    __slots__ = ("language_code", "display_name", "aliases")
+    LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
+    language_code: str
+    display_name: str
+    aliases: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, language_code: _Optional[str] = ..., display_name: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListLanguagesResponse(_message.Message):
+    __slots__ = ("languages",)
+    LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    languages: _containers.RepeatedCompositeFieldContainer[Language]
+    def __init__(self, languages: _Optional[_Iterable[_Union[Language, _Mapping]]] = ...) -> None: ...
+
+class ListModelsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Model(_message.Message):
+    __slots__ = ("name", "family", "device", "compute_type", "language_codes", "default")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    FAMILY_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    COMPUTE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_CODES_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    family: str
+    device: str
+    compute_type: str
+    language_codes: _containers.RepeatedScalarFieldContainer[str]
+    default: bool
+    def __init__(self, name: _Optional[str] = ..., family: _Optional[str] = ..., device: _Optional[str] = ..., compute_type: _Optional[str] = ..., language_codes: _Optional[_Iterable[str]] = ..., default: _Optional[bool] = ...) -> None: ...
+
+class ListModelsResponse(_message.Message):
+    __slots__ = ("models",)
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    models: _containers.RepeatedCompositeFieldContainer[Model]
+    def __init__(self, models: _Optional[_Iterable[_Union[Model, _Mapping]]] = ...) -> None: ...

@@ -1,0 +1,49 @@
+"""Typed engine errors.
+
+server/ maps each class to one canonical gRPC status code in a single table; the
+message of every error says what the caller should change.
+"""
+
+
+class EngineError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class InvalidRequest(EngineError):
+    """The caller's request cannot be served as written (INVALID_ARGUMENT)."""
+
+
+class UnsupportedLanguage(InvalidRequest):
+    """A language code the model does not serve."""
+
+
+class InputTooLong(InvalidRequest):
+    """A text or request larger than the configured limits."""
+
+
+class InvalidOption(InvalidRequest):
+    """A decoding option out of its bounds."""
+
+
+class ModelNotFound(EngineError):
+    """The request names a model that is not loaded (NOT_FOUND)."""
+
+
+class Overloaded(EngineError):
+    """The batcher queue is full (RESOURCE_EXHAUSTED)."""
+
+
+class DeadlineExceeded(EngineError):
+    """The caller's deadline passed before the work was done (DEADLINE_EXCEEDED)."""
+
+
+class Cancelled(EngineError):
+    """The caller went away (CANCELLED)."""
+
+
+class ShuttingDown(EngineError):
+    """The engine is draining and accepts no new work (UNAVAILABLE)."""
+
+
+class ModelLoadError(EngineError):
+    """A model directory could not be loaded (raised at start-up, not per request)."""
