@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n1dragoman/translation/v1/translation_service.proto\x12\x17\x64ragoman.translation.v1\"\xf8\x01\n\x12TranslationOptions\x12\x31\n\x07quality\x18\x01 \x01(\x0e\x32 .dragoman.translation.v1.Quality\x12\x11\n\tbeam_size\x18\x02 \x01(\x05\x12\x18\n\x10num_alternatives\x18\x03 \x01(\x05\x12\x15\n\rreturn_scores\x18\x04 \x01(\x08\x12\x19\n\x11max_output_tokens\x18\x05 \x01(\x05\x12\x1a\n\x12repetition_penalty\x18\x06 \x01(\x02\x12\x1c\n\x14no_repeat_ngram_size\x18\x07 \x01(\x05\x12\x16\n\x0elength_penalty\x18\x08 \x01(\x02\"\xb1\x01\n\x14TranslateTextRequest\x12\x10\n\x08\x63ontents\x18\x01 \x03(\t\x12\x1c\n\x14source_language_code\x18\x02 \x01(\t\x12\x1c\n\x14target_language_code\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12<\n\x07options\x18\x05 \x01(\x0b\x32+.dragoman.translation.v1.TranslationOptions\"@\n\x16TranslationAlternative\x12\x17\n\x0ftranslated_text\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\"\xab\x01\n\x0bTranslation\x12\x17\n\x0ftranslated_text\x18\x01 \x01(\t\x12\x1e\n\x16\x64\x65tected_language_code\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\r\n\x05score\x18\x04 \x01(\x02\x12\x45\n\x0c\x61lternatives\x18\x05 \x03(\x0b\x32/.dragoman.translation.v1.TranslationAlternative\"S\n\x15TranslateTextResponse\x12:\n\x0ctranslations\x18\x01 \x03(\x0b\x32$.dragoman.translation.v1.Translation\"\xbe\x01\n\x1aStreamingTranslationConfig\x12\x1c\n\x14source_language_code\x18\x01 \x01(\t\x12\x1c\n\x14target_language_code\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12<\n\x07options\x18\x04 \x01(\x0b\x32+.dragoman.translation.v1.TranslationOptions\x12\x17\n\x0finterim_results\x18\x05 \x01(\x08\"6\n\x12TranslationSegment\x12\x12\n\nsegment_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\"\xb8\x01\n\x1aStreamTranslateTextRequest\x12\x45\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x33.dragoman.translation.v1.StreamingTranslationConfigH\x00\x12>\n\x07segment\x18\x02 \x01(\x0b\x32+.dragoman.translation.v1.TranslationSegmentH\x00\x42\x13\n\x11streaming_request\"\x8b\x01\n\x1bStreamTranslateTextResponse\x12\x12\n\nsegment_id\x18\x01 \x01(\t\x12\x17\n\x0ftranslated_text\x18\x02 \x01(\t\x12\x10\n\x08is_final\x18\x03 \x01(\x08\x12\x1e\n\x16\x64\x65tected_language_code\x18\x04 \x01(\t\x12\r\n\x05model\x18\x05 \x01(\t\"%\n\x14ListLanguagesRequest\x12\r\n\x05model\x18\x01 \x01(\t\"H\n\x08Language\x12\x15\n\rlanguage_code\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0f\n\x07\x61liases\x18\x03 \x03(\t\"M\n\x15ListLanguagesResponse\x12\x34\n\tlanguages\x18\x01 \x03(\x0b\x32!.dragoman.translation.v1.Language\"\x13\n\x11ListModelsRequest\"t\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x66\x61mily\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x03 \x01(\t\x12\x14\n\x0c\x63ompute_type\x18\x04 \x01(\t\x12\x16\n\x0elanguage_codes\x18\x05 \x03(\t\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\x06 \x01(\x08\"D\n\x12ListModelsResponse\x12.\n\x06models\x18\x01 \x03(\x0b\x32\x1e.dragoman.translation.v1.Model*\\\n\x07Quality\x12\x17\n\x13QUALITY_UNSPECIFIED\x10\x00\x12\x10\n\x0cQUALITY_FAST\x10\x01\x12\x14\n\x10QUALITY_BALANCED\x10\x02\x12\x10\n\x0cQUALITY_BEST\x10\x03\x32\xe2\x03\n\x12TranslationService\x12n\n\rTranslateText\x12-.dragoman.translation.v1.TranslateTextRequest\x1a..dragoman.translation.v1.TranslateTextResponse\x12\x84\x01\n\x13StreamTranslateText\x12\x33.dragoman.translation.v1.StreamTranslateTextRequest\x1a\x34.dragoman.translation.v1.StreamTranslateTextResponse(\x01\x30\x01\x12n\n\rListLanguages\x12-.dragoman.translation.v1.ListLanguagesRequest\x1a..dragoman.translation.v1.ListLanguagesResponse\x12\x65\n\nListModels\x12*.dragoman.translation.v1.ListModelsRequest\x1a+.dragoman.translation.v1.ListModelsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n1dragoman/translation/v1/translation_service.proto\x12\x17\x64ragoman.translation.v1\"\xf8\x01\n\x12TranslationOptions\x12\x31\n\x07quality\x18\x01 \x01(\x0e\x32 .dragoman.translation.v1.Quality\x12\x11\n\tbeam_size\x18\x02 \x01(\x05\x12\x18\n\x10num_alternatives\x18\x03 \x01(\x05\x12\x15\n\rreturn_scores\x18\x04 \x01(\x08\x12\x19\n\x11max_output_tokens\x18\x05 \x01(\x05\x12\x1a\n\x12repetition_penalty\x18\x06 \x01(\x02\x12\x1c\n\x14no_repeat_ngram_size\x18\x07 \x01(\x05\x12\x16\n\x0elength_penalty\x18\x08 \x01(\x02\"\xb1\x01\n\x14TranslateTextRequest\x12\x10\n\x08\x63ontents\x18\x01 \x03(\t\x12\x1c\n\x14source_language_code\x18\x02 \x01(\t\x12\x1c\n\x14target_language_code\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12<\n\x07options\x18\x05 \x01(\x0b\x32+.dragoman.translation.v1.TranslationOptions\"@\n\x16TranslationAlternative\x12\x17\n\x0ftranslated_text\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\"\xbb\x01\n\x0bTranslation\x12\x17\n\x0ftranslated_text\x18\x01 \x01(\t\x12\x1e\n\x16\x64\x65tected_language_code\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\r\n\x05score\x18\x04 \x01(\x02\x12\x45\n\x0c\x61lternatives\x18\x05 \x03(\x0b\x32/.dragoman.translation.v1.TranslationAlternative\x12\x0e\n\x06\x63\x61\x63hed\x18\x06 \x01(\x08\"S\n\x15TranslateTextResponse\x12:\n\x0ctranslations\x18\x01 \x03(\x0b\x32$.dragoman.translation.v1.Translation\"\xbe\x01\n\x1aStreamingTranslationConfig\x12\x1c\n\x14source_language_code\x18\x01 \x01(\t\x12\x1c\n\x14target_language_code\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12<\n\x07options\x18\x04 \x01(\x0b\x32+.dragoman.translation.v1.TranslationOptions\x12\x17\n\x0finterim_results\x18\x05 \x01(\x08\"6\n\x12TranslationSegment\x12\x12\n\nsegment_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\"\xb8\x01\n\x1aStreamTranslateTextRequest\x12\x45\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x33.dragoman.translation.v1.StreamingTranslationConfigH\x00\x12>\n\x07segment\x18\x02 \x01(\x0b\x32+.dragoman.translation.v1.TranslationSegmentH\x00\x42\x13\n\x11streaming_request\"\x8b\x01\n\x1bStreamTranslateTextResponse\x12\x12\n\nsegment_id\x18\x01 \x01(\t\x12\x17\n\x0ftranslated_text\x18\x02 \x01(\t\x12\x10\n\x08is_final\x18\x03 \x01(\x08\x12\x1e\n\x16\x64\x65tected_language_code\x18\x04 \x01(\t\x12\r\n\x05model\x18\x05 \x01(\t\"%\n\x14ListLanguagesRequest\x12\r\n\x05model\x18\x01 \x01(\t\"H\n\x08Language\x12\x15\n\rlanguage_code\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0f\n\x07\x61liases\x18\x03 \x03(\t\"M\n\x15ListLanguagesResponse\x12\x34\n\tlanguages\x18\x01 \x03(\x0b\x32!.dragoman.translation.v1.Language\"\x13\n\x11ListModelsRequest\"t\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x66\x61mily\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x03 \x01(\t\x12\x14\n\x0c\x63ompute_type\x18\x04 \x01(\t\x12\x16\n\x0elanguage_codes\x18\x05 \x03(\t\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\x06 \x01(\x08\"D\n\x12ListModelsResponse\x12.\n\x06models\x18\x01 \x03(\x0b\x32\x1e.dragoman.translation.v1.Model*\\\n\x07Quality\x12\x17\n\x13QUALITY_UNSPECIFIED\x10\x00\x12\x10\n\x0cQUALITY_FAST\x10\x01\x12\x14\n\x10QUALITY_BALANCED\x10\x02\x12\x10\n\x0cQUALITY_BEST\x10\x03\x32\xe2\x03\n\x12TranslationService\x12n\n\rTranslateText\x12-.dragoman.translation.v1.TranslateTextRequest\x1a..dragoman.translation.v1.TranslateTextResponse\x12\x84\x01\n\x13StreamTranslateText\x12\x33.dragoman.translation.v1.StreamTranslateTextRequest\x1a\x34.dragoman.translation.v1.StreamTranslateTextResponse(\x01\x30\x01\x12n\n\rListLanguages\x12-.dragoman.translation.v1.ListLanguagesRequest\x1a..dragoman.translation.v1.ListLanguagesResponse\x12\x65\n\nListModels\x12*.dragoman.translation.v1.ListModelsRequest\x1a+.dragoman.translation.v1.ListModelsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dragoman.translation.v1.translation_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_QUALITY']._serialized_start=1813
-  _globals['_QUALITY']._serialized_end=1905
+  _globals['_QUALITY']._serialized_start=1829
+  _globals['_QUALITY']._serialized_end=1921
   _globals['_TRANSLATIONOPTIONS']._serialized_start=79
   _globals['_TRANSLATIONOPTIONS']._serialized_end=327
   _globals['_TRANSLATETEXTREQUEST']._serialized_start=330
@@ -40,29 +40,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRANSLATIONALTERNATIVE']._serialized_start=509
   _globals['_TRANSLATIONALTERNATIVE']._serialized_end=573
   _globals['_TRANSLATION']._serialized_start=576
-  _globals['_TRANSLATION']._serialized_end=747
-  _globals['_TRANSLATETEXTRESPONSE']._serialized_start=749
-  _globals['_TRANSLATETEXTRESPONSE']._serialized_end=832
-  _globals['_STREAMINGTRANSLATIONCONFIG']._serialized_start=835
-  _globals['_STREAMINGTRANSLATIONCONFIG']._serialized_end=1025
-  _globals['_TRANSLATIONSEGMENT']._serialized_start=1027
-  _globals['_TRANSLATIONSEGMENT']._serialized_end=1081
-  _globals['_STREAMTRANSLATETEXTREQUEST']._serialized_start=1084
-  _globals['_STREAMTRANSLATETEXTREQUEST']._serialized_end=1268
-  _globals['_STREAMTRANSLATETEXTRESPONSE']._serialized_start=1271
-  _globals['_STREAMTRANSLATETEXTRESPONSE']._serialized_end=1410
-  _globals['_LISTLANGUAGESREQUEST']._serialized_start=1412
-  _globals['_LISTLANGUAGESREQUEST']._serialized_end=1449
-  _globals['_LANGUAGE']._serialized_start=1451
-  _globals['_LANGUAGE']._serialized_end=1523
-  _globals['_LISTLANGUAGESRESPONSE']._serialized_start=1525
-  _globals['_LISTLANGUAGESRESPONSE']._serialized_end=1602
-  _globals['_LISTMODELSREQUEST']._serialized_start=1604
-  _globals['_LISTMODELSREQUEST']._serialized_end=1623
-  _globals['_MODEL']._serialized_start=1625
-  _globals['_MODEL']._serialized_end=1741
-  _globals['_LISTMODELSRESPONSE']._serialized_start=1743
-  _globals['_LISTMODELSRESPONSE']._serialized_end=1811
-  _globals['_TRANSLATIONSERVICE']._serialized_start=1908
-  _globals['_TRANSLATIONSERVICE']._serialized_end=2390
+  _globals['_TRANSLATION']._serialized_end=763
+  _globals['_TRANSLATETEXTRESPONSE']._serialized_start=765
+  _globals['_TRANSLATETEXTRESPONSE']._serialized_end=848
+  _globals['_STREAMINGTRANSLATIONCONFIG']._serialized_start=851
+  _globals['_STREAMINGTRANSLATIONCONFIG']._serialized_end=1041
+  _globals['_TRANSLATIONSEGMENT']._serialized_start=1043
+  _globals['_TRANSLATIONSEGMENT']._serialized_end=1097
+  _globals['_STREAMTRANSLATETEXTREQUEST']._serialized_start=1100
+  _globals['_STREAMTRANSLATETEXTREQUEST']._serialized_end=1284
+  _globals['_STREAMTRANSLATETEXTRESPONSE']._serialized_start=1287
+  _globals['_STREAMTRANSLATETEXTRESPONSE']._serialized_end=1426
+  _globals['_LISTLANGUAGESREQUEST']._serialized_start=1428
+  _globals['_LISTLANGUAGESREQUEST']._serialized_end=1465
+  _globals['_LANGUAGE']._serialized_start=1467
+  _globals['_LANGUAGE']._serialized_end=1539
+  _globals['_LISTLANGUAGESRESPONSE']._serialized_start=1541
+  _globals['_LISTLANGUAGESRESPONSE']._serialized_end=1618
+  _globals['_LISTMODELSREQUEST']._serialized_start=1620
+  _globals['_LISTMODELSREQUEST']._serialized_end=1639
+  _globals['_MODEL']._serialized_start=1641
+  _globals['_MODEL']._serialized_end=1757
+  _globals['_LISTMODELSRESPONSE']._serialized_start=1759
+  _globals['_LISTMODELSRESPONSE']._serialized_end=1827
+  _globals['_TRANSLATIONSERVICE']._serialized_start=1924
+  _globals['_TRANSLATIONSERVICE']._serialized_end=2406
 # @@protoc_insertion_point(module_scope)

@@ -61,18 +61,20 @@ class TranslationAlternative(_message.Message):
     def __init__(self, translated_text: _Optional[str] = ..., score: _Optional[float] = ...) -> None: ...
 
 class Translation(_message.Message):
-    __slots__ = ("translated_text", "detected_language_code", "model", "score", "alternatives")
+    __slots__ = ("translated_text", "detected_language_code", "model", "score", "alternatives", "cached")
     TRANSLATED_TEXT_FIELD_NUMBER: _ClassVar[int]
     DETECTED_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     ALTERNATIVES_FIELD_NUMBER: _ClassVar[int]
+    CACHED_FIELD_NUMBER: _ClassVar[int]
     translated_text: str
     detected_language_code: str
     model: str
     score: float
     alternatives: _containers.RepeatedCompositeFieldContainer[TranslationAlternative]
-    def __init__(self, translated_text: _Optional[str] = ..., detected_language_code: _Optional[str] = ..., model: _Optional[str] = ..., score: _Optional[float] = ..., alternatives: _Optional[_Iterable[_Union[TranslationAlternative, _Mapping]]] = ...) -> None: ...
+    cached: bool
+    def __init__(self, translated_text: _Optional[str] = ..., detected_language_code: _Optional[str] = ..., model: _Optional[str] = ..., score: _Optional[float] = ..., alternatives: _Optional[_Iterable[_Union[TranslationAlternative, _Mapping]]] = ..., cached: _Optional[bool] = ...) -> None: ...
 
 class TranslateTextResponse(_message.Message):
     __slots__ = ("translations",)
