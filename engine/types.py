@@ -83,6 +83,7 @@ class Translation:
         model: Name of the model that translated it.
         score: Average log-probability per token, when asked for.
         alternatives: Alternative translations, best first, when asked for.
+        cached: True when every sentence came from the translation cache.
     """
 
     text: str
@@ -90,6 +91,7 @@ class Translation:
     model: str
     score: float | None = None
     alternatives: tuple[Alternative, ...] = ()
+    cached: bool = False
 
 
 @dataclass(frozen=True)
