@@ -1,0 +1,197 @@
+"""Server interceptors, built as one list in `build_interceptors`.
+
+Each interceptor is a `CallInterceptor`: a context manager entered around the whole
+RPC (for streaming responses, until the last message is sent), so that auth, rate
+limiting or metrics plug in by adding one class to the list.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import grpc
+
+logger = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "x-request-id"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+
+Behavior = Callable[[Any, grpc.ServicerContext], Any]
+Scope = Callable[[str, grpc.ServicerContext], AbstractContextManager[None]]
+
+#: (request_streaming, response_streaming) -> handler attribute and factory.
+_HANDLER_KINDS: dict[tuple[bool, bool], tuple[str, Callable[..., grpc.RpcMethodHandler]]] = {
+    (False, False): ("unary_unary", grpc.unary_unary_rpc_method_handler),
+    (False, True): ("unary_stream", grpc.unary_stream_rpc_method_handler),
+    (True, False): ("stream_unary", grpc.stream_unary_rpc_method_handler),
+    (True, True): ("stream_stream", grpc.stream_stream_rpc_method_handler),
+}
+
+
+def current_request_id() -> str:
+    """The request id of the RPC this thread is serving ("" outside of one)."""
+    return _request_id.get()
+
+
+def _around(behavior: Behavior, streaming: bool, method: str, scope: Scope) -> Behavior:
+    if streaming:
+
+        def stream_behavior(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            with scope(method, context):
+                yield from behavior(request, context)
+
+        return stream_behavior
+
+    def unary_behavior(request: Any, context: grpc.ServicerContext) -> Any:
+        with scope(method, context):
+            return behavior(request, context)
+
+    return unary_behavior
+
+
+class CallInterceptor(grpc.ServerInterceptor):
+    """Base class: runs `scope(method, context)` around every RPC it intercepts."""
+
+    def applies_to(self, method: str) -> bool:
+        """Whether this interceptor handles `method` (`/package.Service/Method`)."""
+        return True
+
+    def scope(self, method: str, context: grpc.ServicerContext) -> AbstractContextManager[None]:
+        """The context manager entered around one RPC."""
+        raise NotImplementedError
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        """Wraps the method's behaviour in `scope`."""
+        handler = continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or not self.applies_to(method):
+            return handler
+        attr, factory = _HANDLER_KINDS[(handler.request_streaming, handler.response_streaming)]
+        behavior = _around(getattr(handler, attr), handler.response_streaming, method, self.scope)
+        return factory(
+            behavior,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def _status_name(context: grpc.ServicerContext, error: BaseException | None) -> str:
+    code = context.code()
+    if code is None:
+        if error is not None:
+            return grpc.StatusCode.UNKNOWN.name
+        return "OK" if context.is_active() else grpc.StatusCode.CANCELLED.name
+    return str(code.name)
+
+
+class RequestLogInterceptor(CallInterceptor):
+    """Gives every RPC a request id and logs one line when it ends.
+
+    The id comes from the caller's `x-request-id` metadata when it is sane, else a
+    new one; it is sent back as `x-request-id` response metadata.
+    """
+
+    @contextmanager
+    def scope(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
+        """Sets the request id, echoes it, and logs the outcome."""
+        sent = dict(context.invocation_metadata()).get(REQUEST_ID_HEADER, "")
+        request_id = sent if _VALID_REQUEST_ID.match(str(sent)) else uuid.uuid4().hex
+        _request_id.set(str(request_id))
+        context.send_initial_metadata(((REQUEST_ID_HEADER, str(request_id)),))
+        start = time.perf_counter()
+        error: BaseException | None = None
+        try:
+            yield
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            # Health probes arrive every few seconds: keep them out of the INFO log.
+            quiet = method.startswith("/grpc.health.v1.")
+            logger.log(
+                logging.DEBUG if quiet else logging.INFO,
+                "%s %s",
+                method,
+                _status_name(context, error),
+                extra={
+                    "request_id": request_id,
+                    "method": method,
+                    "code": _status_name(context, error),
+                    "duration_ms": round((time.perf_counter() - start) * 1000, 3),
+                    "peer": context.peer(),
+                },
+            )
+            _request_id.set("")
+
+
+class ShutdownGate(CallInterceptor):
+    """Counts in-flight RPCs and, once closed, refuses new ones with UNAVAILABLE.
+
+    Health checks and reflection pass through, so that load balancers can still see
+    NOT_SERVING while the server drains.
+    """
+
+    EXEMPT_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._in_flight = 0
+        self._closed = False
+
+    @property
+    def in_flight(self) -> int:
+        """RPCs running now."""
+        with self._cond:
+            return self._in_flight
+
+    def applies_to(self, method: str) -> bool:
+        """Everything but health and reflection."""
+        return not method.startswith(self.EXEMPT_PREFIXES)
+
+    def close(self) -> None:
+        """Refuses every RPC from now on."""
+        with self._cond:
+            self._closed = True
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Waits until no RPC is in flight; returns False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._in_flight == 0, timeout=timeout)
+
+    @contextmanager
+    def scope(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
+        """Admits the RPC unless closed, counting it while it runs."""
+        with self._cond:
+            admitted = not self._closed
+            if admitted:
+                self._in_flight += 1
+        if not admitted:
+            context.abort(
+                grpc.StatusCode.UNAVAILABLE,
+                "the server is shutting down and accepts no new requests; retry on another "
+                "replica or after it restarts",
+            )
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._in_flight -= 1
+                self._cond.notify_all()
+
+
+def build_interceptors(gate: ShutdownGate) -> list[grpc.ServerInterceptor]:
+    """The server's interceptors, outermost first: add auth/rate-limit/metrics here."""
+    return [RequestLogInterceptor(), gate]

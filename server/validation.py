@@ -1,0 +1,106 @@
+"""Validation at the edge: request limits and decoding-option bounds.
+
+Everything here raises the engine's `InvalidRequest` family with a message that
+says what to change; server/errors.py turns them into INVALID_ARGUMENT. Inside
+the engine, requests are trusted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dragoman.engine.errors import InputTooLong, InvalidOption, InvalidRequest
+from dragoman.server.settings import LimitSettings
+
+#: Beam size used when the request sets neither `beam_size` nor `quality`.
+DEFAULT_BEAM_SIZE = 2
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The accepted range of one numeric option; `zero_means` is its default."""
+
+    low: float
+    high: float
+    zero_means: float
+    meaning: str = ""
+
+
+#: options.<field> -> accepted range. Zero always means "the default".
+OPTION_BOUNDS: dict[str, Bound] = {
+    "beam_size": Bound(1, 16, 0, "derived from quality"),
+    "num_alternatives": Bound(0, 8, 0, "none"),
+    "max_output_tokens": Bound(1, 1024, 0, "proportional to the input"),
+    "repetition_penalty": Bound(1.0, 5.0, 1.0, "no penalty"),
+    "no_repeat_ngram_size": Bound(0, 32, 0, "off"),
+    "length_penalty": Bound(0.0, 5.0, 1.0, "1.0"),
+}
+
+
+def check_option(name: str, value: float) -> float:
+    """Returns the effective value of option `name`, zero replaced by its default.
+
+    Raises:
+        InvalidOption: The value is outside its range, or not a number.
+    """
+    bound = OPTION_BOUNDS[name]
+    if value == 0:
+        return bound.zero_means
+    if math.isnan(value) or not bound.low <= value <= bound.high:
+        raise InvalidOption(
+            f"options.{name} must be between {bound.low:g} and {bound.high:g} "
+            f"(0 means {bound.meaning}); got {value:g}"
+        )
+    return value
+
+
+def check_target(code: str, field: str = "target_language_code") -> None:
+    """Requires a target language; the engine checks that the model serves it."""
+    if not code.strip():
+        raise InvalidRequest(
+            f"{field} is required: name the language to translate into, "
+            "e.g. 'fr' or 'fra_Latn' (ListLanguages lists a model's codes)"
+        )
+
+
+def check_text(text: str, where: str, limits: LimitSettings) -> None:
+    """Checks one text: not empty, not too long, no NUL characters.
+
+    Args:
+        text: The text.
+        where: How to name it in messages (`contents[3]`, `segment 'a7'`).
+        limits: The server's limits.
+    """
+    if not text:
+        raise InvalidRequest(f"{where} is empty: send at least one character, or leave it out")
+    if len(text) > limits.max_text_chars:
+        raise InputTooLong(
+            f"{where} has {len(text):,} characters; the limit is {limits.max_text_chars:,} "
+            "per text: split it into several texts"
+        )
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise InvalidRequest(
+            f"{where} contains a NUL character at offset {nul}: remove control characters"
+        )
+
+
+def check_contents(contents: Sequence[str], limits: LimitSettings) -> None:
+    """Checks a TranslateText request's texts against the limits."""
+    if not contents:
+        raise InvalidRequest("contents is empty: send at least one text to translate")
+    if len(contents) > limits.max_contents:
+        raise InputTooLong(
+            f"contents has {len(contents):,} texts; the limit is {limits.max_contents:,} "
+            "per request: send them in several requests"
+        )
+    total = sum(len(text) for text in contents)
+    if total > limits.max_request_chars:
+        raise InputTooLong(
+            f"contents has {total:,} characters in all; the limit is "
+            f"{limits.max_request_chars:,} per request: send them in several requests"
+        )
+    for index, text in enumerate(contents):
+        check_text(text, f"contents[{index}]", limits)
