@@ -1,0 +1,106 @@
+"""Engine counters and the observer hook that metrics exporters implement."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, fields, replace
+from typing import Protocol
+
+
+class EngineObserver(Protocol):
+    """Receives engine events; server/metrics implements it (all methods optional)."""
+
+    def on_batch(
+        self, model: str, size: int, tokens_in: int, tokens_out: int, seconds: float
+    ) -> None:
+        """A CTranslate2 batch of `size` segments finished."""
+
+    def on_queue_wait(self, model: str, seconds: float) -> None:
+        """A segment left the queue after waiting `seconds`."""
+
+    def on_queue_depth(self, model: str, depth: int) -> None:
+        """The queue of `model` now holds `depth` segments."""
+
+
+class NullObserver:
+    """An observer that ignores every event; subclass it to handle only some."""
+
+    def on_batch(
+        self, model: str, size: int, tokens_in: int, tokens_out: int, seconds: float
+    ) -> None:
+        """Ignores the event."""
+
+    def on_queue_wait(self, model: str, seconds: float) -> None:
+        """Ignores the event."""
+
+    def on_queue_depth(self, model: str, depth: int) -> None:
+        """Ignores the event."""
+
+
+@dataclass(frozen=True)
+class EngineStats:
+    """A snapshot of the engine's counters since start.
+
+    Attributes:
+        requests: translate() and stream_segment() calls accepted.
+        segments: Segments translated (sentences or sentence pieces).
+        batches: CTranslate2 batches run.
+        max_batch_size: Largest batch run, in segments.
+        merged_batches: Batches holding segments from more than one request.
+        tokens_in: Source tokens translated.
+        tokens_out: Target tokens generated.
+        overloaded: Requests refused because the queue was full.
+        deadline_exceeded: Requests that ran out of time.
+        cancelled: Requests whose caller went away.
+        queue_depth: Segments waiting now, all models together.
+    """
+
+    requests: int = 0
+    segments: int = 0
+    batches: int = 0
+    max_batch_size: int = 0
+    merged_batches: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    overloaded: int = 0
+    deadline_exceeded: int = 0
+    cancelled: int = 0
+    queue_depth: int = 0
+
+
+class StatsCounter:
+    """Thread-safe mutable counters behind `EngineStats`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stats = EngineStats()
+
+    def add(self, **deltas: int) -> None:
+        """Adds each delta to the counter of the same name."""
+        with self._lock:
+            current = self._stats
+            self._stats = replace(
+                current, **{k: getattr(current, k) + v for k, v in deltas.items()}
+            )
+
+    def record_batch(self, size: int, requests: int, tokens_in: int, tokens_out: int) -> None:
+        """Counts one finished batch of `size` segments from `requests` requests."""
+        with self._lock:
+            s = self._stats
+            self._stats = replace(
+                s,
+                batches=s.batches + 1,
+                segments=s.segments + size,
+                max_batch_size=max(s.max_batch_size, size),
+                merged_batches=s.merged_batches + (requests > 1),
+                tokens_in=s.tokens_in + tokens_in,
+                tokens_out=s.tokens_out + tokens_out,
+            )
+
+    def snapshot(self, queue_depth: int = 0) -> EngineStats:
+        """The counters now."""
+        with self._lock:
+            return replace(self._stats, queue_depth=queue_depth)
+
+
+STAT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(EngineStats))

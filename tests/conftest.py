@@ -1,0 +1,160 @@
+"""Shared fixtures: the shipped demo model, tiny real CTranslate2 models, an engine.
+
+The tiny models are real M2M100-architecture models with random weights and a real
+sentencepiece tokenizer, converted by CTranslate2's own converter: one per family
+convention (NLLB `eng_Latn` tokens, M2M100 `__en__` tokens). Their translations are
+meaningless but deterministic; tests that check translation quality use the demo model.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_MODEL_DIR = REPO / "dragoman" / "models" / "demo"
+
+TINY_LANGUAGES = {
+    "nllb": ["eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans", "zho_Hant"],
+    "m2m100": ["__en__", "__fr__", "__de__", "__ru__", "__zh__"],
+}
+_WORDS = (
+    "the a cat dog house river light small big red green blue walks sees eats "
+    "quickly slowly today tomorrow under over near my your their friend garden tree "
+    "mountain city road book reads writes sings morning evening night window door"
+).split()
+
+
+def _corpus(rng: random.Random, lines: int = 400) -> list[str]:
+    out = []
+    for _ in range(lines):
+        words = rng.choices(_WORDS, k=rng.randint(3, 12))
+        out.append(" ".join(words).capitalize() + rng.choice([".", "!", "?"]))
+    return out + ["Привет мир.", "你好世界。", "Éléphant à l'école."]
+
+
+class _VocabTokenizer:
+    """Just what CTranslate2's M2M100 loader reads from a HF tokenizer."""
+
+    bos_token, pad_token, eos_token, unk_token = "<s>", "<pad>", "</s>", "<unk>"
+    unk_token_id = 3
+    special_tokens_map: dict[str, list[str]] = {}
+
+    def __init__(self, vocabulary: list[str]) -> None:
+        self._vocabulary = vocabulary
+
+    def get_vocab(self) -> dict[str, int]:
+        return {token: i for i, token in enumerate(self._vocabulary)}
+
+    def convert_ids_to_tokens(self, index: int) -> str:
+        return self._vocabulary[index]
+
+
+def build_tiny_model(output: Path, family: str, *, manifest: bool = False, seed: int = 0) -> Path:
+    """Builds a tiny random-weight CTranslate2 model directory at `output`."""
+    import ctranslate2
+    import sentencepiece
+    import torch
+    import transformers
+
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    work = output.parent / f"{output.name}-work"
+    work.mkdir(parents=True, exist_ok=True)
+    corpus = work / "corpus.txt"
+    corpus.write_text("\n".join(_corpus(random.Random(seed))) + "\n", encoding="utf-8")
+    sentencepiece.SentencePieceTrainer.Train(
+        input=str(corpus), model_prefix=str(work / "spm"), vocab_size=200, model_type="bpe",
+        bos_id=0, pad_id=1, eos_id=2, unk_id=3, character_coverage=1.0, num_threads=1,
+        minloglevel=2,
+    )  # fmt: skip
+    processor = sentencepiece.SentencePieceProcessor(model_file=str(work / "spm.model"))
+    vocabulary = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
+    vocabulary += TINY_LANGUAGES[family]
+    config = transformers.M2M100Config(
+        vocab_size=len(vocabulary), d_model=32, encoder_layers=1, decoder_layers=1,
+        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64,
+        decoder_ffn_dim=64, max_position_embeddings=1100, pad_token_id=1, bos_token_id=0,
+        eos_token_id=2, decoder_start_token_id=2, scale_embedding=True,
+    )  # fmt: skip
+    transformers.M2M100ForConditionalGeneration(config).save_pretrained(work / "hf")
+
+    class Converter(ctranslate2.converters.TransformersConverter):
+        def load_tokenizer(self, tokenizer_class: object, path: str, **kwargs: object) -> object:
+            return _VocabTokenizer(vocabulary)
+
+    Converter(str(work / "hf")).convert(str(output), quantization="int8", force=True)
+    shutil.copy(work / "spm.model", output / "sentencepiece.bpe.model")
+    if manifest:
+        codes = [t.strip("_") for t in TINY_LANGUAGES[family]]
+        (output / "dragoman.json").write_text(
+            json.dumps({
+                "format_version": 1, "name": output.name, "family": family,
+                "languages": [{"code": c, "display_name": f"Tiny {c}", "aliases": [f"x-{c}"]}
+                              for c in codes],
+                "tokenizer": {"type": "sentencepiece", "model": "sentencepiece.bpe.model"},
+                "quantization": "int8",
+            }),
+            encoding="utf-8",
+        )  # fmt: skip
+    shutil.rmtree(work)
+    return output
+
+
+@pytest.fixture(scope="session")
+def tiny_model_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[..., Path]:
+    """Builds (once per session and arguments) a tiny model: factory(family, manifest=False)."""
+    built: dict[tuple[str, bool, int], Path] = {}
+    root = tmp_path_factory.mktemp("tiny-models")
+
+    def factory(family: str, *, manifest: bool = False, seed: int = 0) -> Path:
+        key = (family, manifest, seed)
+        if key not in built:
+            name = f"{family}-{'manifest' if manifest else 'bare'}-{seed}"
+            built[key] = build_tiny_model(root / name, family, manifest=manifest, seed=seed)
+        return built[key]
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def tiny_nllb_dir(tiny_model_factory: Callable[..., Path]) -> Path:
+    """A tiny NLLB-convention model without dragoman.json (family inferred)."""
+    return tiny_model_factory("nllb")
+
+
+@pytest.fixture(scope="session")
+def tiny_m2m100_dir(tiny_model_factory: Callable[..., Path]) -> Path:
+    """A tiny M2M100-convention model without dragoman.json (family inferred)."""
+    return tiny_model_factory("m2m100")
+
+
+@pytest.fixture(scope="session")
+def demo_model_dir() -> Path:
+    """The shipped demo model; tests needing it are skipped until it exists."""
+    if not (DEMO_MODEL_DIR / "model.bin").is_file():
+        pytest.skip("the demo model (dragoman/models/demo) is not built yet")
+    return DEMO_MODEL_DIR
+
+
+@pytest.fixture(scope="session")
+def engine(tiny_nllb_dir: Path, tiny_m2m100_dir: Path) -> Iterator[object]:
+    """A loaded TranslationEngine with two tiny models, `nllb` (default) and `m2m100`."""
+    from dragoman.engine.service import ModelSpec, TranslationEngine
+
+    engine = TranslationEngine(
+        [
+            ModelSpec("nllb", str(tiny_nllb_dir), device="cpu", intra_threads=1),
+            ModelSpec("m2m100", str(tiny_m2m100_dir), device="cpu", intra_threads=1),
+        ]
+    )
+    engine.load()
+    yield engine
+    engine.shutdown(timeout=5)
