@@ -24,7 +24,7 @@ BOUNDS: dict[str, Bound] = {
     "max_output_tokens": Bound(0, 1024, None),
     "repetition_penalty": Bound(1.0, 5.0, 1.0),
     "no_repeat_ngram_size": Bound(0, 32, None),
-    "length_penalty": Bound(0.0, 5.0, None),
+    "length_penalty": Bound(0.0, 5.0, 1.0),
 }
 
 

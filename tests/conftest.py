@@ -23,11 +23,14 @@ TINY_LANGUAGES = {
     "nllb": ["eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans", "zho_Hant"],
     "m2m100": ["__en__", "__fr__", "__de__", "__ru__", "__zh__"],
 }
-_WORDS = (
-    "the a cat dog house river light small big red green blue walks sees eats "
-    "quickly slowly today tomorrow under over near my your their friend garden tree "
-    "mountain city road book reads writes sings morning evening night window door"
-).split()
+# fmt: off
+_WORDS = [
+    "the", "a", "cat", "dog", "house", "river", "light", "small", "big", "red", "green", "blue",
+    "walks", "sees", "eats", "quickly", "slowly", "today", "tomorrow", "under", "over", "near",
+    "my", "your", "their", "friend", "garden", "tree", "mountain", "city", "road", "book",
+    "reads", "writes", "sings", "morning", "evening", "night", "door",
+]
+# fmt: on
 
 
 def _corpus(rng: random.Random, lines: int = 400) -> list[str]:
@@ -35,7 +38,7 @@ def _corpus(rng: random.Random, lines: int = 400) -> list[str]:
     for _ in range(lines):
         words = rng.choices(_WORDS, k=rng.randint(3, 12))
         out.append(" ".join(words).capitalize() + rng.choice([".", "!", "?"]))
-    return out + ["Привет мир.", "你好世界。", "Éléphant à l'école."]
+    return [*out, "Привет мир.", "你好世界。", "Éléphant à l'école."]
 
 
 class _VocabTokenizer:
@@ -43,10 +46,10 @@ class _VocabTokenizer:
 
     bos_token, pad_token, eos_token, unk_token = "<s>", "<pad>", "</s>", "<unk>"
     unk_token_id = 3
-    special_tokens_map: dict[str, list[str]] = {}
 
     def __init__(self, vocabulary: list[str]) -> None:
         self._vocabulary = vocabulary
+        self.special_tokens_map: dict[str, list[str]] = {}
 
     def get_vocab(self) -> dict[str, int]:
         return {token: i for i, token in enumerate(self._vocabulary)}
