@@ -1,0 +1,198 @@
+"""Per-caller rate limits: requests and characters per window, as token buckets.
+
+Each caller (an API key id, or the peer address when auth is off) has two buckets:
+one holds `requests` tokens, the other `characters`, each refilled evenly over the
+window. A call takes one request token and one character token per input character;
+it is admitted only when both buckets can pay, so a refused call costs nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cachetools import LRUCache
+from pydantic import BaseModel, Field
+
+
+class RateLimitSettings(BaseModel):
+    """Per-caller rate limits (RESOURCE_EXHAUSTED with RetryInfo beyond them).
+
+    Attributes:
+        enabled: Enforce the limits.
+        window_s: Length of the window the limits count over, in seconds.
+        requests: Requests per window per caller; 0 = unlimited. An API key's own
+            `request_limit` overrides it.
+        characters: Input characters per window per caller; 0 = unlimited. An API
+            key's own `character_limit` overrides it.
+        max_callers: Callers whose buckets are remembered (least recently seen
+            forgotten first).
+    """
+
+    enabled: bool = False
+    window_s: float = Field(default=60.0, gt=0)
+    requests: int = Field(default=600, ge=0)
+    characters: int = Field(default=1_000_000, ge=0)
+    max_callers: int = Field(default=100_000, ge=1)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Budgets per window; 0 means unlimited."""
+
+    requests: int = 0
+    characters: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of `RateLimiter.acquire`.
+
+    Attributes:
+        allowed: The call may proceed (its tokens are taken).
+        limit: Which budget refused it: `requests` or `characters`; empty if allowed.
+        retry_after_s: Seconds until the call would be admitted; None when it never
+            can (it asks for more than a whole window's budget).
+        message: What the caller should do, for the status details.
+    """
+
+    allowed: bool
+    limit: str = ""
+    retry_after_s: float | None = 0.0
+    message: str = ""
+
+
+ALLOWED = Decision(allowed=True)
+
+
+class TokenBucket:
+    """Holds up to `capacity` tokens, refilled at `capacity / window_s` per second."""
+
+    def __init__(self, capacity: int, window_s: float, now: float) -> None:
+        self.capacity = capacity
+        self._rate = capacity / window_s
+        self._tokens = float(capacity)
+        self._updated = now
+
+    def wait_time(self, amount: int, now: float) -> float:
+        """Seconds until `amount` tokens are available (0: now; inf: never)."""
+        if amount > self.capacity:
+            return math.inf
+        self._refill(now)
+        missing = amount - self._tokens
+        return 0.0 if missing <= 0 else missing / self._rate
+
+    def take(self, amount: int, now: float) -> None:
+        """Removes `amount` tokens; call after `wait_time` said 0."""
+        self._refill(now)
+        self._tokens -= amount
+
+    def _refill(self, now: float) -> None:
+        elapsed = max(0.0, now - self._updated)
+        self._tokens = min(float(self.capacity), self._tokens + elapsed * self._rate)
+        self._updated = now
+
+
+class RateLimiter:
+    """Token buckets per caller, safe to share between threads.
+
+    Args:
+        window_s: The window the budgets count over.
+        default: Budgets of callers without their own.
+        max_callers: Buckets kept (LRU).
+        clock: Monotonic seconds.
+    """
+
+    def __init__(
+        self,
+        window_s: float,
+        default: Limits,
+        max_callers: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.window_s = window_s
+        self.default = default
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: LRUCache[tuple[str, str], TokenBucket] = LRUCache(maxsize=max_callers * 2)
+
+    @classmethod
+    def from_settings(cls, settings: RateLimitSettings) -> RateLimiter:
+        """Builds a limiter from `RateLimitSettings`."""
+        return cls(
+            settings.window_s,
+            Limits(settings.requests, settings.characters),
+            max_callers=settings.max_callers,
+        )
+
+    def effective(self, override: Limits | None) -> Limits:
+        """A caller's budgets: its own where set (non-zero), else the defaults."""
+        if override is None:
+            return self.default
+        return Limits(
+            override.requests or self.default.requests,
+            override.characters or self.default.characters,
+        )
+
+    def acquire(
+        self, caller: str, requests: int = 1, characters: int = 0, limits: Limits | None = None
+    ) -> Decision:
+        """Takes `requests` and `characters` tokens from the caller's buckets, or none.
+
+        Args:
+            caller: Whose budget pays (an API key id or a peer address).
+            requests: Request tokens wanted (1 per call, 0 for a stream's segments).
+            characters: Character tokens wanted.
+            limits: The caller's own budgets (zero fields fall back to the defaults).
+        """
+        budgets = self.effective(limits)
+        wanted = (
+            ("requests", requests, budgets.requests),
+            ("characters", characters, budgets.characters),
+        )
+        with self._lock:
+            now = self._clock()
+            buckets = []
+            for kind, amount, capacity in wanted:
+                if capacity <= 0 or amount <= 0:
+                    continue
+                bucket = self._bucket(caller, kind, capacity, now)
+                wait = bucket.wait_time(amount, now)
+                if wait > 0:
+                    return self._refusal(kind, amount, capacity, wait)
+                buckets.append((bucket, amount))
+            for bucket, amount in buckets:
+                bucket.take(amount, now)
+        return ALLOWED
+
+    def _bucket(self, caller: str, kind: str, capacity: int, now: float) -> TokenBucket:
+        bucket = self._buckets.get((caller, kind))
+        if bucket is None or bucket.capacity != capacity:
+            bucket = TokenBucket(capacity, self.window_s, now)
+            self._buckets[(caller, kind)] = bucket
+        return bucket
+
+    def _refusal(self, kind: str, amount: int, capacity: int, wait: float) -> Decision:
+        window = f"{self.window_s:g} s"
+        if math.isinf(wait):
+            return Decision(
+                allowed=False,
+                limit=kind,
+                retry_after_s=None,
+                message=(
+                    f"this call needs {amount} {kind} but the limit is {capacity} {kind} "
+                    f"per {window}: split it into smaller calls"
+                ),
+            )
+        return Decision(
+            allowed=False,
+            limit=kind,
+            retry_after_s=wait,
+            message=(
+                f"rate limit of {capacity} {kind} per {window} reached: "
+                f"retry in {math.ceil(wait * 10) / 10:g} s"
+            ),
+        )
