@@ -8,7 +8,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from dragoman.server.keystore import KeyNotFound, KeyState, KeyStore, split_key
 
 
