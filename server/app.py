@@ -1,0 +1,192 @@
+"""Wiring: the gRPC server, its services and interceptors, and its lifecycle.
+
+`create_server(settings)` returns a ready `(server, port)` for tests and embedding;
+`serve(settings)` is `dragoman serve`: it listens at once (health NOT_SERVING), loads
+and warms the models, reports SERVING, and drains gracefully on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from concurrent import futures
+from dataclasses import dataclass
+
+import grpc
+from dragoman.engine.errors import ModelLoadError
+from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
+from dragoman.server.health import TRANSLATION_SERVICE, Health
+from dragoman.server.interceptors import ShutdownGate, build_interceptors
+from dragoman.server.logs import configure_logging
+from dragoman.server.servicer import TranslationServicer
+from dragoman.server.settings import Settings
+from grpc_health.v1 import health, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
+
+logger = logging.getLogger(__name__)
+
+
+def build_engine(settings: Settings) -> TranslationEngine:
+    """An engine for the models in `settings` (not loaded yet)."""
+    specs = [
+        ModelSpec(
+            name=m.name,
+            path=m.resolved_path(),
+            device=m.device,
+            compute_type=m.compute_type,
+            device_index=m.device_index,
+            inter_threads=m.inter_threads,
+            intra_threads=m.intra_threads,
+            max_segment_tokens=m.max_segment_tokens,
+        )
+        for m in settings.models
+    ]
+    b = settings.batching
+    batching = BatchingConfig(
+        enabled=b.enabled,
+        max_batch_tokens=b.max_batch_tokens,
+        max_batch_size=b.max_batch_size,
+        max_wait_ms=b.max_wait_ms,
+        max_queue_segments=b.max_queue_segments,
+        max_text_chars=settings.limits.max_text_chars,
+    )
+    return TranslationEngine(specs, settings.default_model, batching)
+
+
+@dataclass
+class App:
+    """A built server and everything its lifecycle touches."""
+
+    settings: Settings
+    server: grpc.Server
+    port: int
+    engine: TranslationEngine
+    health: Health
+    gate: ShutdownGate
+
+    def start(self) -> None:
+        """Starts answering RPCs (health reports NOT_SERVING until `load`)."""
+        self.server.start()
+
+    def load(self) -> None:
+        """Loads (and warms up) every model, then reports SERVING.
+
+        Raises:
+            ModelLoadError: A model could not be loaded.
+        """
+        self.engine.load()
+        if self.settings.warmup:
+            self.engine.warmup()
+        self.health.set_serving()
+
+    def stop(self, grace: float | None = None) -> None:
+        """Drains: NOT_SERVING, refuse new RPCs, finish in-flight ones, stop.
+
+        Args:
+            grace: Seconds in-flight RPCs may take; default `settings.grace_period_s`.
+        """
+        grace = self.settings.grace_period_s if grace is None else grace
+        end = time.monotonic() + grace
+        self.health.enter_graceful_shutdown()
+        self.gate.close()
+        logger.info("draining %d in-flight RPCs (grace %.1fs)", self.gate.in_flight, grace)
+        if not self.gate.wait_idle(grace):
+            logger.warning("%d RPCs still running after the grace period", self.gate.in_flight)
+        self.engine.shutdown(timeout=max(end - time.monotonic(), 0.0))
+        self.server.stop(grace=max(end - time.monotonic(), 0.0)).wait()
+        logger.info("stopped")
+
+
+def build_app(settings: Settings, engine: TranslationEngine | None = None) -> App:
+    """Builds and binds the server; starts nothing and loads nothing.
+
+    Raises:
+        OSError: The address cannot be bound.
+    """
+    engine = engine or build_engine(settings)
+    gate = ShutdownGate()
+    max_bytes = settings.limits.max_message_bytes
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
+        interceptors=build_interceptors(gate),
+        options=[
+            ("grpc.max_receive_message_length", max_bytes),
+            ("grpc.max_send_message_length", max_bytes),
+            # Without this a second server could bind the same port and share traffic.
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    pb_grpc.add_TranslationServiceServicer_to_server(
+        TranslationServicer(engine, settings.limits), server
+    )
+    health_status = Health()
+    health_pb2_grpc.add_HealthServicer_to_server(health_status.servicer, server)
+    reflection.enable_server_reflection(
+        (TRANSLATION_SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    address = f"{settings.host}:{settings.port}"
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as error:
+        raise OSError(f"cannot listen on {address}: {error}") from error
+    if port == 0:
+        raise OSError(f"cannot listen on {address}: is the port in use?")
+    return App(settings, server, port, engine, health_status, gate)
+
+
+def create_server(
+    settings: Settings, engine: TranslationEngine | None = None
+) -> tuple[grpc.Server, int]:
+    """A bound server with its models loaded and health SERVING; call `.start()`.
+
+    Args:
+        settings: Server settings (`port=0` picks a free port).
+        engine: An engine to serve; by default one is built from `settings`.
+
+    Returns:
+        The server (not started) and the port it is bound to.
+    """
+    app = build_app(settings, engine)
+    app.load()
+    return app.server, app.port
+
+
+def _start_metrics(settings: Settings) -> None:
+    if settings.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port, addr=settings.host)
+        logger.info("metrics on http://%s:%d/metrics", settings.host, settings.metrics_port)
+
+
+def serve(settings: Settings) -> int:
+    """Runs the server until SIGTERM or SIGINT; returns the process exit code."""
+    configure_logging(settings.log_format, settings.log_level)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda signum, frame: stop.set())
+    app = build_app(settings)
+    _start_metrics(settings)
+    app.start()
+    logger.info(
+        "listening on %s:%d; loading %s",
+        settings.host,
+        app.port,
+        ", ".join(m.name for m in settings.models),
+        extra={"port": app.port},
+    )
+    try:
+        app.load()
+    except ModelLoadError as error:
+        logger.error("cannot load the models: %s", error)
+        app.stop(grace=0)
+        return 1
+    logger.info("serving on %s:%d", settings.host, app.port, extra={"port": app.port})
+    stop.wait()
+    logger.info("shutting down")
+    app.stop()
+    return 0

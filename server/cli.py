@@ -1,0 +1,123 @@
+"""`dragoman serve`: serve CTranslate2 models over gRPC.
+
+Flags win over `DRAGOMAN_*` environment variables, which win over the YAML file
+given with --config, which wins over the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dragoman.server.settings import Settings
+
+#: Flag destination -> settings key, for flags that map one to one.
+_TOP_LEVEL_FLAGS: dict[str, str] = {
+    "host": "host",
+    "port": "port",
+    "metrics_port": "metrics_port",
+    "default_model": "default_model",
+    "workers": "workers",
+    "grace_period": "grace_period_s",
+    "log_format": "log_format",
+    "log_level": "log_level",
+    "warmup": "warmup",
+}
+#: Flag destination -> batching key.
+_BATCHING_FLAGS: dict[str, str] = {"batching": "enabled", "max_wait_ms": "max_wait_ms"}
+#: Flag destination -> per-model key (applied to every model).
+_MODEL_FLAGS: dict[str, str] = {
+    "device": "device",
+    "compute_type": "compute_type",
+    "inter_threads": "inter_threads",
+    "intra_threads": "intra_threads",
+}
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Adds `dragoman serve`'s flags; every default is None so other sources apply."""
+    add = parser.add_argument
+    add("--model", action="append", metavar="DIR|demo|NAME=DIR",
+        help="model to serve; repeat for several (default: the demo model)")  # fmt: skip
+    add("--default-model", metavar="NAME", help="model for requests that name none")
+    add("--host", help="address to listen on (default 127.0.0.1)")
+    add("--port", type=int, help="gRPC port (default 50051; 0 picks a free port)")
+    add("--metrics-port", type=int, metavar="P", help="Prometheus /metrics port (default off)")
+    add("--config", metavar="FILE", help="YAML settings file")
+    add("--device", choices=["auto", "cpu", "cuda"], help="device for every model")
+    add("--compute-type", help="CTranslate2 compute type for every model (default auto)")
+    add("--inter-threads", type=int, help="batches run in parallel per model")
+    add("--intra-threads", type=int, help="threads per batch (CPU)")
+    add("--workers", type=int, help="gRPC worker threads (default 64)")
+    add("--grace-period", type=float, metavar="S", help="drain time on SIGTERM (default 30)")
+    add("--no-batching", dest="batching", action="store_const", const=False,
+        help="run each request's segments alone (no cross-request batching)")  # fmt: skip
+    add("--max-wait-ms", type=float, help="how long a batch waits for company (default 5)")
+    add("--no-warmup", dest="warmup", action="store_const", const=False,
+        help="report SERVING without a warm-up translation")  # fmt: skip
+    add("--log-format", choices=["json", "text"], help="log format (default json)")
+    add("--log-level", help="log level (default INFO)")
+
+
+def _given(args: argparse.Namespace, flags: dict[str, str]) -> dict[str, Any]:
+    return {
+        key: getattr(args, dest) for dest, key in flags.items() if getattr(args, dest) is not None
+    }
+
+
+def _model_entry(value: str) -> dict[str, Any]:
+    name, sep, path = value.partition("=")
+    return {"name": name, "path": path} if sep else {"path": value}
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings from every source, the flags in `args` winning.
+
+    Raises:
+        FileNotFoundError, pydantic.ValidationError: Bad settings.
+    """
+    from dragoman.server.settings import Settings
+
+    overrides = _given(args, _TOP_LEVEL_FLAGS)
+    batching = _given(args, _BATCHING_FLAGS)
+    if batching:
+        overrides["batching"] = batching
+    per_model = _given(args, _MODEL_FLAGS)
+    if args.model:
+        overrides["models"] = [{**_model_entry(m), **per_model} for m in args.model]
+    settings: Settings = Settings.load(args.config, **overrides)
+    if per_model and not args.model:
+        # Apply the flags to the models the environment or the file named.
+        models = [{**m.model_dump(), **per_model} for m in settings.models]
+        settings = Settings.load(args.config, **overrides, models=models)
+    return settings
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs the server until SIGTERM/SIGINT; 0 after a clean drain."""
+    from dragoman.server.app import serve
+    from pydantic import ValidationError
+
+    try:
+        settings = settings_from_args(args)
+    except (FileNotFoundError, ValidationError) as error:
+        print(f"dragoman serve: invalid settings: {error}", file=sys.stderr)
+        return 2
+    try:
+        return serve(settings)
+    except OSError as error:
+        print(f"dragoman serve: {error}", file=sys.stderr)
+        return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m dragoman.server.cli`: the same as `dragoman serve`."""
+    parser = argparse.ArgumentParser(prog="dragoman serve", description=__doc__.splitlines()[0])
+    configure(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

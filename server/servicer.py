@@ -1,0 +1,143 @@
+"""The TranslationService servicer: validates at the edge, calls the engine, converts."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Iterator
+
+import grpc
+from dragoman.engine.errors import DeadlineExceeded, InvalidRequest
+from dragoman.engine.service import TranslationEngine
+from dragoman.engine.types import CallContext
+from dragoman.server import convert, validation
+from dragoman.server.errors import engine_errors
+from dragoman.server.interceptors import current_request_id
+from dragoman.server.settings import LimitSettings
+
+from dragoman.translation.v1 import translation_service_pb2 as pb
+from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
+
+logger = logging.getLogger(__name__)
+
+# grpc reports "no deadline" as a remaining time of years (or infinity).
+_NO_DEADLINE_S = 1e8
+
+
+class TranslationServicer(pb_grpc.TranslationServiceServicer):
+    """Serves dragoman.translation.v1.TranslationService from a TranslationEngine."""
+
+    def __init__(self, engine: TranslationEngine, limits: LimitSettings) -> None:
+        """Serves `engine`, refusing requests beyond `limits`."""
+        self._engine = engine
+        self._limits = limits
+
+    def TranslateText(
+        self, request: pb.TranslateTextRequest, context: grpc.ServicerContext
+    ) -> pb.TranslateTextResponse:
+        """Translates every text of the request, in order."""
+        request_id = current_request_id()
+        with engine_errors(context, request_id):
+            ctx = self._call_context(context, request_id)
+            domain = convert.request_from_proto(request, self._limits)
+            translations = self._engine.translate(domain, ctx)
+            return convert.response_to_proto(translations, domain.options)
+
+    def StreamTranslateText(
+        self,
+        request_iterator: Iterator[pb.StreamTranslateTextRequest],
+        context: grpc.ServicerContext,
+    ) -> Iterator[pb.StreamTranslateTextResponse]:
+        """Reads the config, then answers each segment as it arrives."""
+        request_id = current_request_id()
+        with engine_errors(context, request_id):
+            ctx = self._call_context(context, request_id)
+            config = _stream_config(next(request_iterator, None))
+            options = convert.options_from_proto(config.options)
+            for index, message in enumerate(request_iterator, start=1):
+                segment = _stream_segment(message, index)
+                where = (
+                    f"segment {segment.segment_id!r}" if segment.segment_id else f"segment {index}"
+                )
+                validation.check_text(segment.text, where, self._limits)
+                updates = self._engine.stream_segment(
+                    segment.segment_id,
+                    segment.text,
+                    target_language=config.target_language_code.strip(),
+                    source_language=config.source_language_code.strip(),
+                    model=config.model.strip(),
+                    options=options,
+                    interim=config.interim_results,
+                    ctx=ctx,
+                )
+                for update in updates:
+                    yield convert.update_to_proto(update)
+
+    def ListLanguages(
+        self, request: pb.ListLanguagesRequest, context: grpc.ServicerContext
+    ) -> pb.ListLanguagesResponse:
+        """The languages of the requested (or default) model."""
+        with engine_errors(context, current_request_id()):
+            return convert.languages_to_proto(self._engine.list_languages(request.model.strip()))
+
+    def ListModels(
+        self, request: pb.ListModelsRequest, context: grpc.ServicerContext
+    ) -> pb.ListModelsResponse:
+        """The loaded models."""
+        with engine_errors(context, current_request_id()):
+            return convert.models_to_proto(self._engine.list_models())
+
+    def _call_context(self, context: grpc.ServicerContext, request_id: str) -> CallContext:
+        """The engine's view of the caller: deadline, cancellation, request id.
+
+        Raises:
+            DeadlineExceeded: Too little time is left to do anything useful.
+        """
+        remaining = context.time_remaining()
+        deadline = None
+        if remaining is not None and not math.isinf(remaining) and remaining < _NO_DEADLINE_S:
+            minimum_ms = self._limits.min_deadline_ms
+            if remaining * 1000 < minimum_ms:
+                raise DeadlineExceeded(
+                    f"the request's deadline leaves {remaining * 1000:.1f} ms; allow at least "
+                    f"{minimum_ms:g} ms (a translation takes tens of milliseconds or more)"
+                )
+            deadline = time.monotonic() + remaining
+        cancelled = threading.Event()
+        if not context.add_callback(cancelled.set):
+            cancelled.set()  # the RPC already ended
+        return CallContext(deadline=deadline, cancelled=cancelled, request_id=request_id)
+
+
+def _stream_config(
+    message: pb.StreamTranslateTextRequest | None,
+) -> pb.StreamingTranslationConfig:
+    """The config from a stream's first message.
+
+    Raises:
+        InvalidRequest: The stream is empty or starts with something else.
+    """
+    if message is None or message.WhichOneof("streaming_request") != "config":
+        got = "nothing" if message is None else message.WhichOneof("streaming_request")
+        raise InvalidRequest(
+            f"the first message of a stream must carry `config` (got {got}): send "
+            "{config: {target_language_code: ...}} first, then segments"
+        )
+    validation.check_target(message.config.target_language_code, "config.target_language_code")
+    return message.config
+
+
+def _stream_segment(message: pb.StreamTranslateTextRequest, index: int) -> pb.TranslationSegment:
+    """The segment of a stream's later message.
+
+    Raises:
+        InvalidRequest: The message is not a segment.
+    """
+    if message.WhichOneof("streaming_request") != "segment":
+        raise InvalidRequest(
+            f"message {index} of the stream must carry `segment`; only the first message "
+            "carries `config` (open a new stream to change it)"
+        )
+    return message.segment
