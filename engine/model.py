@@ -21,7 +21,7 @@ from dragoman.engine.manifest import (
     read_vocabulary,
     resolve_model_path,
 )
-from dragoman.engine.segmenter import SegmentedText, segment
+from dragoman.engine.segmenter import SegmentedText, split_long, split_sentences
 from dragoman.engine.tokenizer import Tokenizer, load_tokenizer
 from dragoman.engine.types import DecodingOptions
 
@@ -133,17 +133,33 @@ class TranslationModel:
         return len(self.tokenizer.encode(text))
 
     def prepare(self, text: str, source_code: str, target_code: str) -> PreparedText:
-        """Segments and tokenizes one text; every segment fits the model's input."""
-        segmented = segment(text, self.count_pieces, self.max_segment_pieces)
+        """Segments and tokenizes one text; every segment fits the model's input.
+
+        Sentences within the limit are tokenized once; longer ones are cut at word
+        boundaries (`split_long`), so nothing is truncated.
+        """
+        outer = split_sentences(text)
+        sentences: list[str] = []
+        separators = [outer.separators[0]]
         sources = []
-        for sentence in segmented.sentences:
+        for sentence, separator in zip(outer.sentences, outer.separators[1:], strict=True):
             pieces = self.tokenizer.encode(sentence)
-            if len(pieces) > self.max_segment_pieces:  # segment() guarantees; be loud if not
-                raise InputTooLong(
-                    f"a segment of {len(pieces)} tokens exceeds the model's limit of "
-                    f"{self.max_segment_pieces}"
-                )
-            sources.append(tuple(self.family.source_tokens(pieces, source_code)))
+            if len(pieces) <= self.max_segment_pieces:
+                parts, inner = [(sentence, pieces)], []
+            else:
+                chunks = split_long(sentence, self.count_pieces, self.max_segment_pieces)
+                parts = [(chunk, self.tokenizer.encode(chunk)) for chunk in chunks.sentences]
+                inner = list(chunks.separators[1:-1])
+            for chunk, chunk_pieces in parts:
+                if len(chunk_pieces) > self.max_segment_pieces:  # split_long guarantees it
+                    raise InputTooLong(
+                        f"a segment of {len(chunk_pieces)} tokens exceeds the model's limit "
+                        f"of {self.max_segment_pieces}"
+                    )
+                sentences.append(chunk)
+                sources.append(tuple(self.family.source_tokens(chunk_pieces, source_code)))
+            separators += [*inner, separator]
+        segmented = SegmentedText(tuple(sentences), tuple(separators))
         prefix = tuple(self.family.target_prefix(target_code))
         return PreparedText(segmented, tuple(sources), prefix)
 

@@ -43,6 +43,9 @@ _ABBREVIATIONS = frozenset(
 )
 
 
+_MAX_PIECE_CHARS = 16  # sentencepiece's default max_sentencepiece_length
+
+
 @dataclass(frozen=True)
 class SegmentedText:
     """Sentences of a text and the exact text around them.
@@ -167,7 +170,9 @@ def _split_word(word: str, count_tokens: Callable[[str], int], max_tokens: int) 
     rest = word
     while rest:
         # Largest prefix within the limit, by bisection on its length.
-        low, high = 1, len(rest)
+        # A piece never spans more than _MAX_PIECE_CHARS characters, so the answer lies
+        # in this window: bisecting over the whole rest would be quadratic.
+        low, high = 1, min(len(rest), max_tokens * _MAX_PIECE_CHARS)
         while low < high:
             middle = (low + high + 1) // 2
             if count_tokens(rest[:middle]) <= max_tokens:
