@@ -1,0 +1,99 @@
+"""Wiring of the access guardrails into a server, in one place.
+
+`Security.from_settings` builds the key store, the authenticator, the rate limiter
+and the admin service from settings; `create_server` then asks it for its
+interceptor, registers its services and binds its port (TLS or plaintext).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import grpc
+from dragoman.engine.breaker import BreakerConfig
+from dragoman.server.admin import AdminServicer, BreakerControl, CacheControl, add_admin_service
+from dragoman.server.auth import Authenticator, AuthSettings
+from dragoman.server.guard import AccessInterceptor, RejectHook
+from dragoman.server.keystore import KeyStore
+from dragoman.server.ratelimit import RateLimiter, RateLimitSettings
+from dragoman.server.tls import TLSSettings, server_credentials
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Security:
+    """The access guardrails of one server.
+
+    Attributes:
+        auth: API key and admin token settings.
+        rate_limit: Per-caller limits.
+        tls: Transport security.
+        keystore: Open key store (None when neither auth nor the admin service
+            needs one).
+        limiter: Rate limiter (None when off).
+        authenticator: Who calls.
+    """
+
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
+    tls: TLSSettings = field(default_factory=TLSSettings)
+    keystore: KeyStore | None = None
+    limiter: RateLimiter | None = None
+    authenticator: Authenticator | None = None
+
+    @classmethod
+    def from_settings(
+        cls, auth: AuthSettings, rate_limit: RateLimitSettings, tls: TLSSettings
+    ) -> Security:
+        """Builds the guardrails; opens the key store when auth or admin needs it."""
+        keystore = None
+        if auth.enabled or auth.admin_token is not None:
+            keystore = KeyStore(auth.key_db)
+        limiter = RateLimiter.from_settings(rate_limit) if rate_limit.enabled else None
+        return cls(
+            auth=auth,
+            rate_limit=rate_limit,
+            tls=tls,
+            keystore=keystore,
+            limiter=limiter,
+            authenticator=Authenticator.from_settings(auth, keystore),
+        )
+
+    @property
+    def admin_enabled(self) -> bool:
+        """True when an admin token is configured (AdminService is served)."""
+        return self.auth.admin_token is not None and self.keystore is not None
+
+    def interceptors(self, on_reject: RejectHook | None = None) -> list[grpc.ServerInterceptor]:
+        """The access interceptor (put it after logging and the shutdown gate)."""
+        return [AccessInterceptor(self.authenticator, self.limiter, on_reject)]
+
+    def add_services(
+        self,
+        server: grpc.Server,
+        cache: CacheControl | None = None,
+        breaker: BreakerControl | None = None,
+        breaker_config: BreakerConfig | None = None,
+    ) -> list[str]:
+        """Registers AdminService when enabled; returns service names for reflection."""
+        if not self.admin_enabled:
+            return []
+        assert self.keystore is not None
+        servicer = AdminServicer(self.keystore, cache, breaker, breaker_config)
+        return [add_admin_service(server, servicer)]
+
+    def add_port(self, server: grpc.Server, address: str) -> int:
+        """Binds `address` with TLS when configured; returns the port (0 on failure)."""
+        if not self.tls.enabled:
+            return int(server.add_insecure_port(address))
+        port = int(server.add_secure_port(address, server_credentials(self.tls)))
+        mode = "mutual TLS" if self.tls.require_client_cert else "TLS"
+        logger.info("listening with %s on %s", mode, address)
+        return port
+
+    def close(self) -> None:
+        """Closes the key store."""
+        if self.keystore is not None:
+            self.keystore.close()
