@@ -19,8 +19,10 @@ def _key(code: str) -> str:
     return code.strip().replace("_", "-").lower()
 
 
-def _is_script(subtag: str) -> bool:
-    return len(subtag) == 4 and subtag.isalpha()
+def _droppable(subtag: str) -> bool:
+    """Region (`BR`, `419`) and variant (`valencia`) subtags may be dropped; scripts not."""
+    region = (len(subtag) == 2 and subtag.isalpha()) or (len(subtag) == 3 and subtag.isdigit())
+    return region or 5 <= len(subtag) <= 8
 
 
 def flores_aliases(code: str, iso1: str = "") -> list[str]:
@@ -87,14 +89,15 @@ class LanguageTable:
         """Resolves a code or alias to the model's code; None when unknown.
 
         Region and variant subtags are dropped one at a time (`pt-BR` -> `pt`), but a
-        script subtag never is: `sr-Latn` does not silently become Cyrillic Serbian.
+        script subtag never is: `sr-Latn` does not silently become Cyrillic Serbian, and
+        `eng_Ltn` is a typo, not English.
         """
         parts = _key(code).split("-")
         while parts and parts[0]:
             found = self._by_key.get("-".join(parts))
             if found is not None:
                 return found
-            if len(parts) == 1 or _is_script(parts[-1]):
+            if len(parts) == 1 or not _droppable(parts[-1]):
                 return None
             parts.pop()
         return None

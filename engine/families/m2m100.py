@@ -50,7 +50,12 @@ def m2m100_languages() -> tuple[LanguageInfo, ...]:
         else:
             flores = _nllb_code(code)
             name = NLLB_LANGUAGES[flores][1]
-            aliases = (flores, *EXTRA_ALIASES.get(flores, ()), *flores_aliases(flores, code))
+            aliases = (
+                flores,
+                *EXTRA_ALIASES.get(flores, ()),
+                *flores_aliases(flores, code),
+                *flores_aliases(flores, NLLB_LANGUAGES[flores][0]),
+            )
         languages.append(
             LanguageInfo(code, name, tuple(a for a in dict.fromkeys(aliases) if a != code))
         )

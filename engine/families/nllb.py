@@ -16,15 +16,14 @@ _FLORES_CODE = re.compile(r"^[a-z]{3}_[A-Z][a-z]{3}$")
 
 @cache
 def nllb_languages() -> tuple[LanguageInfo, ...]:
-    """NLLB-200's languages with their aliases; extra (explicit) aliases claim first."""
-    return tuple(
-        LanguageInfo(
-            code=code,
-            display_name=name,
-            aliases=(*EXTRA_ALIASES.get(code, ()), *flores_aliases(code, iso1)),
-        )
-        for code, (iso1, name) in NLLB_LANGUAGES.items()
-    )
+    """NLLB-200's languages with their aliases; explicit aliases beat derived ones."""
+    explicit = {alias for aliases in EXTRA_ALIASES.values() for alias in aliases}
+    languages = []
+    for code, (iso1, name) in NLLB_LANGUAGES.items():
+        own = EXTRA_ALIASES.get(code, ())
+        derived = [a for a in flores_aliases(code, iso1) if a not in explicit]
+        languages.append(LanguageInfo(code, name, (*own, *derived)))
+    return tuple(languages)
 
 
 @register_family
