@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import grpc
-from dragoman.engine.breaker import BreakerConfig, BreakerState, BreakerStatus
-from dragoman.engine.cache import CacheStats
 from dragoman.server.keystore import ApiKeyRecord, KeyNotFound, KeyState, KeyStore
+
+if TYPE_CHECKING:
+    from dragoman.engine.breaker import BreakerConfig, BreakerStatus
+    from dragoman.engine.cache import CacheStats
 from google.protobuf import timestamp_pb2
 
 from dragoman.admin.v1 import admin_service_pb2 as pb
@@ -48,10 +50,11 @@ class BreakerControl(Protocol):
 
 
 _KEY_STATES = {KeyState.ACTIVE: pb.API_KEY_STATE_ACTIVE, KeyState.REVOKED: pb.API_KEY_STATE_REVOKED}
+#: `BreakerState` member name -> API enum.
 _CIRCUIT_STATES = {
-    BreakerState.CLOSED: pb.CIRCUIT_STATE_CLOSED,
-    BreakerState.OPEN: pb.CIRCUIT_STATE_OPEN,
-    BreakerState.HALF_OPEN: pb.CIRCUIT_STATE_HALF_OPEN,
+    "CLOSED": pb.CIRCUIT_STATE_CLOSED,
+    "OPEN": pb.CIRCUIT_STATE_OPEN,
+    "HALF_OPEN": pb.CIRCUIT_STATE_HALF_OPEN,
 }
 
 
@@ -96,7 +99,7 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
         self._keys = keystore
         self._cache = cache
         self._breaker = breaker
-        self._breaker_config = breaker_config or BreakerConfig()
+        self._breaker_config = breaker_config
 
     def CreateApiKey(
         self, request: pb.CreateApiKeyRequest, context: grpc.ServicerContext
@@ -170,13 +173,16 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
         if self._breaker is None:
             return pb.GetCircuitBreakerResponse(enabled=False)
         status = self._breaker.status()
-        return pb.GetCircuitBreakerResponse(
-            enabled=self._breaker_config.enabled,
-            state=_CIRCUIT_STATES[status.state],
+        response = pb.GetCircuitBreakerResponse(
+            enabled=True,
+            state=_CIRCUIT_STATES[status.state.name],
             consecutive_failures=status.consecutive_failures,
-            failure_threshold=self._breaker_config.failure_threshold,
-            reset_timeout_seconds=self._breaker_config.reset_timeout,
         )
+        if self._breaker_config is not None:
+            response.enabled = self._breaker_config.enabled
+            response.failure_threshold = self._breaker_config.failure_threshold
+            response.reset_timeout_seconds = self._breaker_config.reset_timeout
+        return response
 
     def ResetCircuitBreaker(
         self, request: pb.ResetCircuitBreakerRequest, context: grpc.ServicerContext
@@ -189,7 +195,7 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
         assert self._breaker is not None
         status = self._breaker.reset()
         logger.info("circuit breaker reset by admin")
-        return pb.ResetCircuitBreakerResponse(state=_CIRCUIT_STATES[status.state])
+        return pb.ResetCircuitBreakerResponse(state=_CIRCUIT_STATES[status.state.name])
 
     @staticmethod
     def _change_key(

@@ -19,6 +19,9 @@ from dragoman.server.keystore import KeyStore
 from dragoman.server.ratelimit import RateLimiter, RateLimitSettings
 from dragoman.server.tls import TLSSettings, server_credentials
 
+if TYPE_CHECKING:
+    from dragoman.engine.breaker import BreakerConfig
+
 logger = logging.getLogger(__name__)
 
 
