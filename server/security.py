@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import grpc
-from dragoman.engine.breaker import BreakerConfig
 from dragoman.server.admin import AdminServicer, BreakerControl, CacheControl, add_admin_service
 from dragoman.server.auth import Authenticator, AuthSettings
 from dragoman.server.guard import AccessInterceptor, RejectHook
