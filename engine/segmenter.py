@@ -122,37 +122,62 @@ def _split_cjk(segmented: SegmentedText) -> SegmentedText:
 def split_long(sentence: str, count_tokens: Callable[[str], int], max_tokens: int) -> SegmentedText:
     """Cuts a sentence into chunks of at most `max_tokens` tokens each.
 
-    Chunks end at whitespace (greedy packing); a single word longer than the limit is
-    cut between characters. Nothing is dropped.
+    Words are packed greedily by their own token counts; a chunk whose real count
+    still exceeds the limit (tokenizers merge across words) is halved at a word
+    boundary, and a single word over the limit is cut between characters. Nothing is
+    dropped: `join` of the chunks gives the sentence back.
     """
     if count_tokens(sentence) <= max_tokens:
         return SegmentedText((sentence,), ("", ""))
-    words = _words(sentence)  # [(word, following whitespace)]
     chunks: list[str] = []
-    separators = [""]
-    current: list[str] = []
-    current_tokens = 0
+    gaps: list[str] = []
+    for packed, gap in _pack(_words(sentence), count_tokens, max_tokens):
+        fitted, inner = _fit(packed, count_tokens, max_tokens)
+        chunks += fitted
+        gaps += [*inner, gap]
+    return SegmentedText(tuple(chunks), ("", *gaps[:-1], ""))
+
+
+def _pack(
+    words: list[tuple[str, str]], count_tokens: Callable[[str], int], max_tokens: int
+) -> list[tuple[str, str]]:
+    """Greedy packing of (word, following gap) into (chunk, following gap)."""
+    packed: list[tuple[str, str]] = []
+    current: list[tuple[str, str]] = []
+    used = 0
     for word, gap in words:
-        word_tokens = count_tokens(word)
-        if word_tokens > max_tokens:
-            if current:
-                chunks.append("".join(current).rstrip())
-                separators.append(current[-1][len(current[-1].rstrip()) :] or "")
-                current, current_tokens = [], 0
-            pieces = _split_word(word, count_tokens, max_tokens)
-            chunks += pieces
-            separators += [""] * (len(pieces) - 1) + [gap]
-            continue
-        if current and current_tokens + word_tokens > max_tokens:
-            chunks.append("".join(current).rstrip())
-            separators.append(current[-1][len(current[-1].rstrip()) :])
-            current, current_tokens = [], 0
-        current.append(word + gap)
-        current_tokens += word_tokens
+        tokens = count_tokens(word)
+        if current and used + tokens > max_tokens:
+            packed.append(_glue(current))
+            current, used = [], 0
+        current.append((word, gap))
+        used += tokens
     if current:
-        chunks.append("".join(current).rstrip())
-        separators.append(current[-1][len(current[-1].rstrip()) :])
-    return SegmentedText(tuple(chunks), tuple(separators))
+        packed.append(_glue(current))
+    return packed
+
+
+def _glue(words: list[tuple[str, str]]) -> tuple[str, str]:
+    text = "".join(word + gap for word, gap in words[:-1]) + words[-1][0]
+    return text, words[-1][1]
+
+
+def _fit(
+    chunk: str, count_tokens: Callable[[str], int], max_tokens: int
+) -> tuple[list[str], list[str]]:
+    """Chunks within the limit and the gaps between them."""
+    if count_tokens(chunk) <= max_tokens:
+        return [chunk], []
+    words = _words(chunk)
+    if len(words) == 1:
+        pieces = _split_word(chunk, count_tokens, max_tokens)
+        return pieces, [""] * (len(pieces) - 1)
+    middle = len(words) // 2
+    left, gap = _glue(words[:middle])
+    right, _ = _glue(words[middle:])
+    left_chunks, left_gaps = _fit(left, count_tokens, max_tokens)
+    right_chunks, right_gaps = _fit(right, count_tokens, max_tokens)
+    return left_chunks + right_chunks, [*left_gaps, gap, *right_gaps]
 
 
 def _words(sentence: str) -> list[tuple[str, str]]:
