@@ -20,6 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+from dragoman.server.auth import AuthSettings
+from dragoman.server.ratelimit import RateLimitSettings
+from dragoman.server.tls import TLSSettings
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
@@ -137,6 +140,11 @@ class Settings(BaseSettings):
         warmup: Run one translation per model before reporting SERVING.
         log_format: `json` (one object per line) or `text`.
         log_level: Python logging level name.
+        auth: API keys (`authorization: Bearer <key>`) and the admin token.
+        rate_limit: Per-caller request and character budgets.
+        tls: TLS / mutual TLS certificate files.
+        max_concurrent_rpcs: RPCs served at once (streams count while open); beyond
+            it, RESOURCE_EXHAUSTED at once instead of queueing. 0 = `workers`.
     """
 
     model_config = SettingsConfigDict(
@@ -158,6 +166,10 @@ class Settings(BaseSettings):
     warmup: bool = True
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    tls: TLSSettings = Field(default_factory=TLSSettings)
+    max_concurrent_rpcs: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _check_models(self) -> Settings:
