@@ -1,0 +1,136 @@
+"""Protobuf <-> client types. The only module of the client that knows the messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dragoman.clients.types import (
+    Alternative,
+    Language,
+    Model,
+    StreamResult,
+    Translation,
+    TranslationOptions,
+)
+
+from dragoman.translation.v1 import translation_service_pb2 as pb
+
+#: `TranslationOptions.quality` names -> proto enum values.
+QUALITIES: dict[str, int] = {
+    "": pb.QUALITY_UNSPECIFIED,
+    "fast": pb.QUALITY_FAST,
+    "balanced": pb.QUALITY_BALANCED,
+    "best": pb.QUALITY_BEST,
+}
+
+
+def options_to_proto(options: TranslationOptions | None) -> pb.TranslationOptions | None:
+    """Builds the proto options, or None when every option is the server default."""
+    if options is None or options == TranslationOptions():
+        return None
+    if options.quality not in QUALITIES:
+        valid = ", ".join(repr(q) for q in QUALITIES if q)
+        raise ValueError(f"quality {options.quality!r} is not one of {valid}")
+    return pb.TranslationOptions(
+        quality=QUALITIES[options.quality],  # type: ignore[arg-type]
+        beam_size=options.beam_size,
+        num_alternatives=options.num_alternatives,
+        return_scores=options.return_scores,
+        max_output_tokens=options.max_output_tokens,
+        repetition_penalty=options.repetition_penalty,
+        no_repeat_ngram_size=options.no_repeat_ngram_size,
+        length_penalty=options.length_penalty,
+    )
+
+
+def translate_request(
+    contents: Sequence[str],
+    target: str,
+    source: str = "",
+    model: str = "",
+    options: TranslationOptions | None = None,
+) -> pb.TranslateTextRequest:
+    """Builds a TranslateTextRequest."""
+    return pb.TranslateTextRequest(
+        contents=list(contents),
+        source_language_code=source,
+        target_language_code=target,
+        model=model,
+        options=options_to_proto(options),
+    )
+
+
+def stream_config(
+    target: str,
+    source: str = "",
+    model: str = "",
+    options: TranslationOptions | None = None,
+    interim_results: bool = False,
+) -> pb.StreamTranslateTextRequest:
+    """Builds the first message of a translation stream."""
+    return pb.StreamTranslateTextRequest(
+        config=pb.StreamingTranslationConfig(
+            source_language_code=source,
+            target_language_code=target,
+            model=model,
+            options=options_to_proto(options),
+            interim_results=interim_results,
+        )
+    )
+
+
+def stream_segment(segment_id: str, text: str) -> pb.StreamTranslateTextRequest:
+    """Builds a segment message of a translation stream."""
+    return pb.StreamTranslateTextRequest(
+        segment=pb.TranslationSegment(segment_id=segment_id, text=text)
+    )
+
+
+def translation(message: pb.Translation) -> Translation:
+    """Converts one Translation message."""
+    return Translation(
+        text=message.translated_text,
+        detected_language=message.detected_language_code,
+        model=message.model,
+        score=message.score,
+        alternatives=tuple(
+            Alternative(text=a.translated_text, score=a.score) for a in message.alternatives
+        ),
+        cached=message.cached,
+    )
+
+
+def stream_result(message: pb.StreamTranslateTextResponse, segment_id: str) -> StreamResult:
+    """Converts one stream response; `segment_id` is the caller's id for it."""
+    return StreamResult(
+        segment_id=segment_id,
+        text=message.translated_text,
+        is_final=message.is_final,
+        detected_language=message.detected_language_code,
+        model=message.model,
+    )
+
+
+def languages(message: pb.ListLanguagesResponse) -> list[Language]:
+    """Converts a ListLanguagesResponse."""
+    return [
+        Language(
+            code=lang.language_code, display_name=lang.display_name, aliases=tuple(lang.aliases)
+        )
+        for lang in message.languages
+    ]
+
+
+def models(message: pb.ListModelsResponse) -> list[Model]:
+    """Converts a ListModelsResponse."""
+    return [
+        Model(
+            name=m.name,
+            family=m.family,
+            device=m.device,
+            compute_type=m.compute_type,
+            languages=tuple(m.language_codes),
+            default=m.default,
+        )
+        for m in message.models
+    ]

@@ -1,0 +1,244 @@
+"""The blocking client: `TranslationClient`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import grpc
+from dragoman.clients import convert
+from dragoman.clients.base import ClientBase, ClientSettings
+from dragoman.clients.errors import DragomanError, from_rpc_error
+from dragoman.clients.retry import ClientStats
+from dragoman.clients.stream import Attempt, StreamLedger, SyncFeed
+from dragoman.clients.types import (
+    Language,
+    Model,
+    Segment,
+    StreamResult,
+    Translation,
+    TranslationOptions,
+)
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from dragoman.translation.v1 import translation_service_pb2 as pb
+from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class TranslationClient:
+    """Calls a dragoman server (or several, balanced round-robin).
+
+    Every call has a deadline (30 s by default, retries included) and is retried with
+    jittered exponential backoff on UNAVAILABLE and RESOURCE_EXHAUSTED only; other
+    failures raise the matching `DragomanError` subclass at once.
+
+    Example:
+        >>> with TranslationClient(["10.0.0.1:50051", "10.0.0.2:50051"]) as client:
+        ...     client.translate_text("Hello.", to="fr").text
+
+    Args:
+        address: `host:port`, several of them (list or comma-separated), or a gRPC
+            target such as `dns:///dragoman-headless.ns.svc.cluster.local:50051`.
+        **kwargs: Passed to `ClientSettings.build`: `api_key`, `tls` (a TlsConfig, or
+            True for the system's roots), `timeout`, `stream_timeout`, `retry`,
+            `keepalive`, `load_balancing`, `health_check_service`, `wait_for_ready`,
+            `metadata`.
+    """
+
+    def __init__(self, address: str | Sequence[str], **kwargs: Any) -> None:
+        self._base = ClientBase(ClientSettings.build(address, **kwargs))
+        channel = self._base.settings.channel
+        credentials = channel.credentials()
+        if credentials is None:
+            self._channel = grpc.insecure_channel(channel.target, options=channel.options())
+        else:
+            self._channel = grpc.secure_channel(
+                channel.target, credentials, options=channel.options()
+            )
+        self._stub = pb_grpc.TranslationServiceStub(self._channel)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+
+    @property
+    def stats(self) -> ClientStats:
+        """Counters: calls, retries, stream reconnects (`ClientStats`)."""
+        return self._base.stats
+
+    @property
+    def target(self) -> str:
+        """The gRPC target the client resolves."""
+        return self._base.target
+
+    def translate(
+        self,
+        contents: Sequence[str],
+        to: str,
+        *,
+        source: str = "",
+        model: str = "",
+        options: TranslationOptions | None = None,
+        timeout: float | None = None,
+    ) -> list[Translation]:
+        """Translates texts; returns one Translation per text, in order.
+
+        Args:
+            contents: The texts.
+            to: Target language (model code or BCP-47 alias).
+            source: Source language; empty detects it per text.
+            model: Model name; empty is the server's default.
+            options: Decoding options.
+            timeout: Deadline in seconds, retries included; None is the client's default.
+
+        Raises:
+            DragomanError: The subclass for the status code (InvalidArgument, ...).
+        """
+        if isinstance(contents, str):
+            raise TypeError("contents is a sequence of texts; use translate_text for one text")
+        request = convert.translate_request(contents, to, source, model, options)
+        response = self._call(self._stub.TranslateText, request, timeout)
+        return [convert.translation(t) for t in response.translations]
+
+    def translate_text(self, text: str, to: str, **kwargs: Any) -> Translation:
+        """Translates one text; keyword arguments as for `translate`."""
+        return self.translate([text], to, **kwargs)[0]
+
+    def list_languages(self, model: str = "", *, timeout: float | None = None) -> list[Language]:
+        """The languages of a model (the default model when `model` is empty)."""
+        request = pb.ListLanguagesRequest(model=model)
+        return convert.languages(self._call(self._stub.ListLanguages, request, timeout))
+
+    def list_models(self, *, timeout: float | None = None) -> list[Model]:
+        """The models the server has loaded."""
+        return convert.models(self._call(self._stub.ListModels, pb.ListModelsRequest(), timeout))
+
+    def is_serving(self, service: str = "", *, timeout: float | None = None) -> bool:
+        """True when grpc.health.v1 says SERVING (the model is loaded and warm)."""
+        request = health_pb2.HealthCheckRequest(service=service)
+        try:
+            response = self._call(self._health.Check, request, timeout)
+        except DragomanError:
+            return False
+        return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
+
+    def wait_until_serving(self, timeout: float = 60.0, interval: float = 0.2) -> None:
+        """Polls health until SERVING.
+
+        Raises:
+            TimeoutError: Not SERVING within `timeout` seconds.
+        """
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.is_serving(timeout=max(0.1, min(5.0, end - time.monotonic()))):
+                return
+            time.sleep(interval)
+        raise TimeoutError(f"{self.target} is not SERVING after {timeout} s")
+
+    def translate_stream(
+        self,
+        segments: Iterable[str | Segment],
+        to: str,
+        *,
+        source: str = "",
+        model: str = "",
+        options: TranslationOptions | None = None,
+        interim_results: bool = False,
+        timeout: float | None = None,
+    ) -> Iterator[StreamResult]:
+        """Streams segments in and results out (StreamTranslateText).
+
+        Segments are read from `segments` as the server asks for them, so it may be a
+        live, blocking source. Every segment gets one final result (`is_final`), and
+        interim ones before it when `interim_results` is set. If the server goes
+        away, the stream is reopened (on another server with round_robin) and the
+        unanswered segments are sent again; a segment may then repeat interim results
+        but never its final one.
+
+        Args:
+            segments: Texts or `Segment`s (with the caller's ids).
+            to: Target language.
+            source: Source language; empty detects it per segment.
+            model: Model name; empty is the server's default.
+            options: Decoding options.
+            interim_results: Also yield partial translations.
+            timeout: Deadline of the whole stream; None is the client's stream default.
+
+        Yields:
+            StreamResult per response, finals in the order the server finishes them.
+
+        Raises:
+            DragomanError: A non-retryable error, or retries exhausted.
+        """
+        config = convert.stream_config(to, source, model, options, interim_results)
+        ledger = StreamLedger()
+        feed = SyncFeed(iter(segments), ledger)
+        deadline = self._base.deadline(timeout, stream=True)
+        policy = self._base.settings.retry
+        self.stats.add(calls=1)
+        failures = 0
+        while not ledger.finished:
+            attempt = Attempt()
+            call = self._stub.StreamTranslateText(
+                feed.requests(config, attempt),
+                timeout=self._base.remaining(deadline),
+                metadata=self._base.metadata,
+                wait_for_ready=self._base.settings.wait_for_ready,
+            )
+            try:
+                for response in call:
+                    result = ledger.result(response)
+                    if result is not None:
+                        failures = 0 if result.is_final else failures
+                        yield result
+                if not ledger.finished:
+                    raise DragomanError(
+                        grpc.StatusCode.INTERNAL,
+                        f"the server ended the stream with {ledger.pending} segments unanswered",
+                    )
+            except grpc.RpcError as error:
+                failures += 1
+                out_of_time = deadline is not None and time.monotonic() >= deadline
+                if not policy.is_retryable(error) or failures >= policy.max_attempts or out_of_time:
+                    raise from_rpc_error(error, failures) from error
+                logger.info(
+                    "stream lost (%s); reopening with %d pending", error.code(), ledger.pending
+                )
+                self.stats.add(stream_reconnects=1)
+                time.sleep(policy.backoff(failures))
+            finally:
+                attempt.done = True
+                call.cancel()
+
+    def _call(self, method: Callable[..., T], request: Any, timeout: float | None) -> T:
+        """One unary call with the deadline, metadata and retries."""
+        deadline = self._base.deadline(timeout)
+        self.stats.add(calls=1)
+        settings = self._base.settings
+        attempts = 0
+        try:
+            for attempt in settings.retry.retrying(deadline, self.stats):
+                with attempt:
+                    attempts += 1
+                    return method(
+                        request,
+                        timeout=self._base.remaining(deadline),
+                        metadata=self._base.metadata,
+                        wait_for_ready=settings.wait_for_ready,
+                    )
+        except grpc.RpcError as error:
+            raise from_rpc_error(error, attempts) from error
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def close(self) -> None:
+        """Closes the channel; calls in flight are cancelled."""
+        self._channel.close()
+
+    def __enter__(self) -> TranslationClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

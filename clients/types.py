@@ -1,0 +1,135 @@
+"""Typed results and options of the dragoman client: frozen dataclasses, no protobuf."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TranslationOptions:
+    """Decoding options; every field left at its default means the server's default.
+
+    Attributes:
+        quality: `fast` (greedy), `balanced` or `best`; ignored when `beam_size` is set.
+        beam_size: Beam size, 1 to 16; 0 derives it from `quality`.
+        num_alternatives: Alternative translations per text, 0 to 8.
+        return_scores: Return the model's average log-probability per token.
+        max_output_tokens: Maximum tokens generated per sentence; 0 is proportional
+            to the input length.
+        repetition_penalty: Penalty on tokens already generated (1.0 to 5.0); 0 is none.
+        no_repeat_ngram_size: Forbid repeating n-grams of this size; 0 disables.
+        length_penalty: Length normalisation exponent in beam search; 0 means 1.0.
+    """
+
+    quality: str = ""
+    beam_size: int = 0
+    num_alternatives: int = 0
+    return_scores: bool = False
+    max_output_tokens: int = 0
+    repetition_penalty: float = 0.0
+    no_repeat_ngram_size: int = 0
+    length_penalty: float = 0.0
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One alternative translation.
+
+    Attributes:
+        text: The alternative translation.
+        score: Average log-probability per token (0.0 unless scores were asked for).
+    """
+
+    text: str
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Translation:
+    """The translation of one text.
+
+    Attributes:
+        text: The translated text, with the source's whitespace kept.
+        detected_language: The source language (detected, or the requested one as a
+            model code).
+        model: Name of the model that translated it.
+        score: Average log-probability per token (0.0 unless scores were asked for).
+        alternatives: Alternative translations, best first.
+        cached: True when every sentence came from the server's translation cache.
+    """
+
+    text: str
+    detected_language: str = ""
+    model: str = ""
+    score: float = 0.0
+    alternatives: tuple[Alternative, ...] = ()
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of text for a translation stream.
+
+    Attributes:
+        text: The text to translate.
+        segment_id: Caller's identifier, echoed in the segment's results; empty means
+            the segment's position in the stream (`"0"`, `"1"`, ...).
+    """
+
+    text: str
+    segment_id: str = ""
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """A result of a translation stream.
+
+    Attributes:
+        segment_id: The segment's identifier (the caller's, or its position).
+        text: The translation so far (interim) or the whole translation (final).
+        is_final: True for the segment's final result.
+        detected_language: Source language of the segment.
+        model: Name of the model that translated it.
+    """
+
+    segment_id: str
+    text: str
+    is_final: bool
+    detected_language: str = ""
+    model: str = ""
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language a model serves.
+
+    Attributes:
+        code: The model's own code (`eng_Latn`, `en`, `qaa_Latn`).
+        display_name: Human-readable name.
+        aliases: Other codes accepted for it (BCP-47).
+    """
+
+    code: str
+    display_name: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model the server has loaded.
+
+    Attributes:
+        name: Name to pass as `model`.
+        family: `nllb`, `m2m100` or `demo`.
+        device: `cpu` or `cuda`.
+        compute_type: CTranslate2 compute type in use.
+        languages: The model's language codes.
+        default: True for the model used when a request names none.
+    """
+
+    name: str
+    family: str = ""
+    device: str = ""
+    compute_type: str = ""
+    languages: tuple[str, ...] = field(default_factory=tuple)
+    default: bool = False
