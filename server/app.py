@@ -20,6 +20,7 @@ from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
 from dragoman.server.health import TRANSLATION_SERVICE, Health
 from dragoman.server.interceptors import ShutdownGate, build_interceptors
 from dragoman.server.logs import configure_logging
+from dragoman.server.security import Security
 from dragoman.server.servicer import TranslationServicer
 from dragoman.server.settings import Settings
 from grpc_health.v1 import health, health_pb2_grpc
@@ -67,6 +68,7 @@ class App:
     engine: TranslationEngine
     health: Health
     gate: ShutdownGate
+    security: Security | None = None
 
     def start(self) -> None:
         """Starts answering RPCs (health reports NOT_SERVING until `load`)."""
@@ -98,6 +100,8 @@ class App:
             logger.warning("%d RPCs still running after the grace period", self.gate.in_flight)
         self.engine.shutdown(timeout=max(end - time.monotonic(), 0.0))
         self.server.stop(grace=max(end - time.monotonic(), 0.0)).wait()
+        if self.security is not None:
+            self.security.close()
         logger.info("stopped")
 
 
@@ -109,10 +113,13 @@ def build_app(settings: Settings, engine: TranslationEngine | None = None) -> Ap
     """
     engine = engine or build_engine(settings)
     gate = ShutdownGate()
+    security = Security.from_settings(settings.auth, settings.rate_limit, settings.tls)
     max_bytes = settings.limits.max_message_bytes
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
-        interceptors=build_interceptors(gate),
+        interceptors=[*build_interceptors(gate), *security.interceptors()],
+        # Beyond this, RESOURCE_EXHAUSTED at once rather than a wait in the pool's queue.
+        maximum_concurrent_rpcs=settings.max_concurrent_rpcs or settings.workers,
         options=[
             ("grpc.max_receive_message_length", max_bytes),
             ("grpc.max_send_message_length", max_bytes),
@@ -125,17 +132,21 @@ def build_app(settings: Settings, engine: TranslationEngine | None = None) -> Ap
     )
     health_status = Health()
     health_pb2_grpc.add_HealthServicer_to_server(health_status.servicer, server)
+    # The engine exposes its cache and breaker once they are configured.
+    admin = security.add_services(
+        server, getattr(engine, "cache", None), getattr(engine, "breaker", None)
+    )
     reflection.enable_server_reflection(
-        (TRANSLATION_SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        (TRANSLATION_SERVICE, health.SERVICE_NAME, *admin, reflection.SERVICE_NAME), server
     )
     address = f"{settings.host}:{settings.port}"
     try:
-        port = server.add_insecure_port(address)
+        port = security.add_port(server, address)
     except RuntimeError as error:
         raise OSError(f"cannot listen on {address}: {error}") from error
     if port == 0:
         raise OSError(f"cannot listen on {address}: is the port in use?")
-    return App(settings, server, port, engine, health_status, gate)
+    return App(settings, server, port, engine, health_status, gate, security)
 
 
 def create_server(
