@@ -21,15 +21,14 @@ from typing import Any
 
 from dragoman.engine.config import BatchingConfig
 from dragoman.engine.errors import Cancelled, DeadlineExceeded, Overloaded, ShuttingDown
-from dragoman.engine.model import max_decoding_length
 from dragoman.engine.observer import EngineObserver, StatsCounter
 from dragoman.engine.types import CallContext, DecodingOptions
 
 logger = logging.getLogger(__name__)
 
-# run(sources, prefixes, options, max_decoding_length) -> one CT2 result per source
+# run(sources, prefixes, options) -> one result (with .hypotheses) per source
 Tokens = Sequence[Sequence[str]]
-RunBatch = Callable[[Tokens, Tokens, DecodingOptions, int], list[Any]]
+RunBatch = Callable[[Tokens, Tokens, DecodingOptions], list[Any]]
 _POLL_SECONDS = 0.05
 
 
@@ -189,9 +188,8 @@ class Batcher:
         options: DecodingOptions,
         requests: int,
     ) -> list[Any]:
-        max_length = max(max_decoding_length(len(s), options) for s in sources)
         started = time.monotonic()
-        outputs = self._run(sources, prefixes, options, max_length)
+        outputs = self._run(sources, prefixes, options)
         seconds = time.monotonic() - started
         tokens_in = sum(len(s) for s in sources)
         tokens_out = sum(len(o.hypotheses[0]) if o.hypotheses else 0 for o in outputs)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from dragoman.engine.config import ModelSpec
 from dragoman.engine.errors import InputTooLong, ModelLoadError
@@ -49,6 +48,14 @@ def pick_compute_type(device: str, compute_type: str, quantization: str) -> str:
     if device == "cuda":
         return "int8_float16" if quantization.startswith("int8") else "float16"
     return "int8"
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    """The hypotheses of one segment, best first (target prefix included), and scores."""
+
+    hypotheses: list[list[str]]
+    scores: list[float]
 
 
 @dataclass(frozen=True)
@@ -172,26 +179,35 @@ class TranslationModel:
         sources: Sequence[Sequence[str]],
         prefixes: Sequence[Sequence[str]],
         options: DecodingOptions,
-        max_length: int,
-    ) -> list[Any]:
-        """Runs one CTranslate2 batch; returns CT2's `TranslationResult`s."""
+    ) -> list[SegmentResult]:
+        """Runs one CTranslate2 batch; one result per source.
+
+        CT2's `max_decoding_length` applies to the whole batch, so it runs with the
+        largest limit and each hypothesis is then cut to its own segment's limit: a
+        segment's translation does not depend on which segments shared its batch.
+        """
+        limits = [max_decoding_length(len(source), options) for source in sources]
         num_hypotheses = max(options.num_alternatives, 1)
-        beam_size = max(options.beam_size, num_hypotheses)
-        return list(
-            self.translator.translate_batch(
-                [list(s) for s in sources],
-                [list(p) for p in prefixes],
-                beam_size=beam_size,
-                num_hypotheses=num_hypotheses,
-                length_penalty=options.length_penalty,
-                repetition_penalty=options.repetition_penalty,
-                no_repeat_ngram_size=options.no_repeat_ngram_size,
-                max_decoding_length=max_length,
-                # dragoman segments inputs itself; CT2 must never cut them.
-                max_input_length=0,
-                return_scores=options.return_scores or options.num_alternatives > 0,
-            )
+        outputs = self.translator.translate_batch(
+            [list(s) for s in sources],
+            [list(p) for p in prefixes],
+            beam_size=max(options.beam_size, num_hypotheses),
+            num_hypotheses=num_hypotheses,
+            length_penalty=options.length_penalty,
+            repetition_penalty=options.repetition_penalty,
+            no_repeat_ngram_size=options.no_repeat_ngram_size,
+            max_decoding_length=max(limits),
+            # dragoman segments inputs itself; CT2 must never cut them.
+            max_input_length=0,
+            return_scores=options.return_scores or options.num_alternatives > 0,
         )
+        return [
+            SegmentResult(
+                hypotheses=[list(h[:limit]) for h in output.hypotheses],
+                scores=[float(score) for score in output.scores],
+            )
+            for output, limit in zip(outputs, limits, strict=True)
+        ]
 
     def generate_tokens(
         self, source: Sequence[str], prefix: Sequence[str], options: DecodingOptions
