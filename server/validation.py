@@ -51,7 +51,7 @@ def check_option(name: str, value: float) -> float:
     if math.isnan(value) or not bound.low <= value <= bound.high:
         raise InvalidOption(
             f"options.{name} must be between {bound.low:g} and {bound.high:g} "
-            f"(0 means {bound.meaning}); got {value:g}"
+            f"(0 means {bound.meaning}); got {_show(value)}"
         )
     return value
 
@@ -104,3 +104,7 @@ def check_contents(contents: Sequence[str], limits: LimitSettings) -> None:
         )
     for index, text in enumerate(contents):
         check_text(text, f"contents[{index}]", limits)
+
+
+def _show(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(value)
