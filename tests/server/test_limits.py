@@ -1,0 +1,191 @@
+"""Rate limits and the concurrent-RPC bound, observed through status codes and details."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from dragoman.admin.v1 import admin_service_pb2 as apb
+from dragoman.admin.v1 import admin_service_pb2_grpc as apb_grpc
+from dragoman.translation.v1 import translation_service_pb2 as pb
+from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
+
+ADMIN_TOKEN = "limits-admin-token"
+ADMIN = (("authorization", f"Bearer {ADMIN_TOKEN}"),)
+WINDOW_S = 600.0  # long enough that no token comes back during a test
+
+
+def bearer(key: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {key}"),)
+
+
+def translate(stub: Any, texts: list[str], metadata: Any = None) -> pb.TranslateTextResponse:
+    request = pb.TranslateTextRequest(
+        contents=texts, source_language_code="eng_Latn", target_language_code="fra_Latn"
+    )
+    return stub.TranslateText(request, metadata=metadata, timeout=30)
+
+
+def details(error: grpc.RpcError) -> tuple[float | None, list[str]]:
+    """(RetryInfo delay in seconds or None, QuotaFailure subjects) of a refusal."""
+    status = rpc_status.from_call(error)
+    assert status is not None, "no grpc-status-details-bin trailer"
+    assert status.code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
+    delay, subjects = None, []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            info = error_details_pb2.RetryInfo()
+            detail.Unpack(info)
+            delay = info.retry_delay.ToNanoseconds() / 1e9
+        if detail.Is(error_details_pb2.QuotaFailure.DESCRIPTOR):
+            quota = error_details_pb2.QuotaFailure()
+            detail.Unpack(quota)
+            subjects = [v.subject for v in quota.violations]
+    return delay, subjects
+
+
+@pytest.fixture(scope="module")
+def limited(server_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    db = tmp_path_factory.mktemp("limits") / "keys.sqlite3"
+    return server_factory(
+        auth={"enabled": True, "key_db": str(db), "admin_token": ADMIN_TOKEN},
+        rate_limit={"enabled": True, "window_s": WINDOW_S, "requests": 100, "characters": 10_000},
+    )
+
+
+@pytest.fixture(scope="module")
+def chan(limited: Any) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(f"127.0.0.1:{limited.port}") as channel:
+        yield channel
+
+
+@pytest.fixture(scope="module")
+def stub(chan: grpc.Channel) -> pb_grpc.TranslationServiceStub:
+    return pb_grpc.TranslationServiceStub(chan)
+
+
+def new_key(chan: grpc.Channel, **limits: int) -> tuple[str, str]:
+    created = apb_grpc.AdminServiceStub(chan).CreateApiKey(
+        apb.CreateApiKeyRequest(**limits), metadata=ADMIN, timeout=10
+    )
+    return created.secret, created.api_key.key_id
+
+
+def test_request_limit_answers_resource_exhausted_with_retry_info(
+    chan: grpc.Channel, stub: pb_grpc.TranslationServiceStub
+) -> None:
+    key, key_id = new_key(chan, request_limit=2)
+    other, _ = new_key(chan, request_limit=2)
+    for _ in range(2):
+        assert translate(stub, ["the cat"], bearer(key)).translations
+    with pytest.raises(grpc.RpcError) as info:
+        translate(stub, ["the cat"], bearer(key))
+    error = info.value
+    assert error.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "2 requests" in error.details()
+    delay, subjects = details(error)
+    # One token comes back every WINDOW_S / 2 seconds.
+    assert delay is not None and 0 < delay <= WINDOW_S / 2
+    assert subjects == [key_id]
+    trailers = dict(error.trailing_metadata())
+    assert 1 <= int(trailers["retry-after"]) <= WINDOW_S / 2
+    # Budgets are per key: another key still gets through.
+    assert translate(stub, ["the cat"], bearer(other)).translations
+
+
+def test_character_limit(chan: grpc.Channel, stub: pb_grpc.TranslationServiceStub) -> None:
+    key, _ = new_key(chan, character_limit=12)
+    with pytest.raises(grpc.RpcError) as info:
+        translate(stub, ["the cat sees the dog"], bearer(key))  # 20 > 12: can never pass
+    assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "split" in info.value.details()
+    assert details(info.value)[0] is None  # no retry can help
+    assert translate(stub, ["the cat", "a dog"], bearer(key)).translations  # 12 characters
+    with pytest.raises(grpc.RpcError) as info:
+        translate(stub, ["a"], bearer(key))
+    assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert details(info.value)[0] is not None
+
+
+def stream_requests(texts: list[str], hold: threading.Event | None = None) -> Iterator[Any]:
+    yield pb.StreamTranslateTextRequest(
+        config=pb.StreamingTranslationConfig(
+            source_language_code="eng_Latn", target_language_code="fra_Latn"
+        )
+    )
+    for index, text in enumerate(texts):
+        yield pb.StreamTranslateTextRequest(
+            segment=pb.TranslationSegment(segment_id=str(index), text=text)
+        )
+    if hold is not None:
+        hold.wait(timeout=60)
+
+
+def test_stream_is_charged_per_segment(
+    chan: grpc.Channel, stub: pb_grpc.TranslationServiceStub
+) -> None:
+    key, _ = new_key(chan, character_limit=10)
+    responses = stub.StreamTranslateText(
+        stream_requests(["the cat", "the dog", "a tree"]), metadata=bearer(key), timeout=30
+    )
+    answered = []
+    with pytest.raises(grpc.RpcError) as info:
+        for response in responses:
+            if response.is_final:
+                answered.append(response.segment_id)
+    assert answered == ["0"], "the segment within budget is answered, the rest refused"
+    assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert details(info.value)[0] is not None
+
+
+def test_admin_is_not_rate_limited(stub: pb_grpc.TranslationServiceStub) -> None:
+    for _ in range(3):
+        assert translate(stub, ["x" * 5000], ADMIN).translations
+
+
+def test_anonymous_callers_are_limited_by_address(server_factory: Any) -> None:
+    app = server_factory(rate_limit={"enabled": True, "window_s": WINDOW_S, "requests": 1})
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        stub = pb_grpc.TranslationServiceStub(channel)
+        assert translate(stub, ["the cat"]).translations
+        with pytest.raises(grpc.RpcError) as info:
+            translate(stub, ["the cat"])
+    assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert details(info.value)[1] == ["peer:ipv4:127.0.0.1"]
+
+
+def test_max_concurrent_rpcs(server_factory: Any) -> None:
+    app = server_factory(max_concurrent_rpcs=2)
+    hold = threading.Event()
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        stub = pb_grpc.TranslationServiceStub(channel)
+        streams = [
+            stub.StreamTranslateText(stream_requests(["the cat"], hold), timeout=60)
+            for _ in range(2)
+        ]
+        try:
+            for stream in streams:  # both are being served once their first answer is back
+                assert next(stream).segment_id == "0"
+            with pytest.raises(grpc.RpcError) as info:
+                translate(stub, ["the cat"])
+            assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+        finally:
+            hold.set()
+            for stream in streams:
+                list(stream)
+        # Freed slots serve again (the server counts a call done just after the client).
+        for _attempt in range(50):
+            try:
+                assert translate(stub, ["the cat"]).translations
+                break
+            except grpc.RpcError as error:
+                assert error.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+                threading.Event().wait(0.1)
+        else:
+            pytest.fail("the server kept refusing after the streams ended")
