@@ -1,0 +1,101 @@
+"""Fixtures for server tests: real servers on 127.0.0.1:0 serving real CTranslate2 models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from dragoman.server.app import App, build_app
+from dragoman.server.settings import Settings
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
+
+ServerFactory = Callable[..., App]
+
+
+def tiny_models(nllb_dir: Path, m2m100_dir: Path) -> list[dict[str, Any]]:
+    """The two tiny models as settings entries: `nllb` (default) and `m2m100`."""
+    common = {"device": "cpu", "intra_threads": 1}
+    return [
+        {"name": "nllb", "path": str(nllb_dir), **common},
+        {"name": "m2m100", "path": str(m2m100_dir), **common},
+    ]
+
+
+def make_settings(models: list[dict[str, Any]], **overrides: Any) -> Settings:
+    """Settings for a test server: a free loopback port, few threads, text logs."""
+    values: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "models": models,
+        "workers": 48,
+        "grace_period_s": 5.0,
+        "log_format": "text",
+    }
+    return Settings(**{**values, **overrides})
+
+
+@pytest.fixture(scope="session")
+def tiny_model_settings(tiny_nllb_dir: Path, tiny_m2m100_dir: Path) -> list[dict[str, Any]]:
+    """Settings entries of the two tiny models."""
+    return tiny_models(tiny_nllb_dir, tiny_m2m100_dir)
+
+
+@pytest.fixture(scope="module")
+def server_factory(tiny_model_settings: list[dict[str, Any]]) -> Iterator[ServerFactory]:
+    """Starts servers (tiny models unless `models=` is given); stops them at the end."""
+    apps: list[App] = []
+
+    def start(load: bool = True, **overrides: Any) -> App:
+        overrides.setdefault("models", tiny_model_settings)
+        app = build_app(make_settings(**overrides))
+        apps.append(app)
+        app.start()
+        if load:
+            app.load()
+        return app
+
+    yield start
+    for app in apps:
+        app.stop(grace=1.0)
+
+
+@pytest.fixture(scope="module")
+def app(server_factory: ServerFactory) -> App:
+    """A loaded server with the tiny `nllb` (default) and `m2m100` models."""
+    return server_factory()
+
+
+@pytest.fixture(scope="module")
+def channel(app: App) -> Iterator[grpc.Channel]:
+    """A channel to `app`."""
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as chan:
+        yield chan
+
+
+@pytest.fixture(scope="module")
+def stub(channel: grpc.Channel) -> pb_grpc.TranslationServiceStub:
+    """A TranslationService stub on `channel`."""
+    return pb_grpc.TranslationServiceStub(channel)
+
+
+@pytest.fixture(scope="module")
+def health_stub(channel: grpc.Channel) -> health_pb2_grpc.HealthStub:
+    """A Health stub on `channel`."""
+    return health_pb2_grpc.HealthStub(channel)
+
+
+def health_status(stub: health_pb2_grpc.HealthStub, service: str = "") -> str:
+    """The health status name the server reports for `service`."""
+    response = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+    return str(health_pb2.HealthCheckResponse.ServingStatus.Name(response.status))
+
+
+@pytest.fixture(scope="session")
+def check_health() -> Callable[..., str]:
+    """`check_health(stub, service="")`: the status name the server reports."""
+    return health_status
