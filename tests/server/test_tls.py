@@ -1,0 +1,195 @@
+"""TLS and mutual TLS handshakes with certificates generated here (the `cryptography` package)."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from dragoman.server.tls import TLSSettings, channel_credentials
+
+from dragoman.translation.v1 import translation_service_pb2 as pb
+from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
+
+
+@dataclass(frozen=True)
+class Issued:
+    cert: Path
+    key: Path
+
+
+class CA:
+    """A throw-away certificate authority writing PEM files under `directory`."""
+
+    def __init__(self, directory: Path, name: str) -> None:
+        self.directory = directory
+        self.name = name
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} test CA")])
+        self.subject = subject
+        self.cert = (
+            self._builder(subject, self.key.public_key())
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(self.key, hashes.SHA256())
+        )
+        self.pem = directory / f"{name}-ca.pem"
+        self.pem.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
+
+    def _builder(self, subject: x509.Name, public_key: Any) -> x509.CertificateBuilder:
+        now = datetime.datetime.now(datetime.UTC)
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(getattr(self, "subject", subject))
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+        )
+
+    def issue(self, common_name: str, server: bool) -> Issued:
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+        usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
+        builder = self._builder(subject, key.public_key()).add_extension(
+            x509.ExtendedKeyUsage([usage]), critical=False
+        )
+        if server:
+            names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        cert = builder.sign(self.key, hashes.SHA256())
+        stem = self.directory / f"{self.name}-{common_name}"
+        issued = Issued(stem.with_suffix(".crt"), stem.with_suffix(".key"))
+        issued.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        issued.key.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        return issued
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    directory = tmp_path_factory.mktemp("pki")
+    good, bad = CA(directory, "good"), CA(directory, "bad")
+    return {
+        "good": good,
+        "bad": bad,
+        "server": good.issue("server", server=True),
+        "client": good.issue("client", server=False),
+        "rogue_client": bad.issue("client", server=False),
+    }
+
+
+def list_models(port: int, credentials: grpc.ChannelCredentials | None) -> str:
+    """ "OK" or the status code name of a ListModels call."""
+    target = f"localhost:{port}"
+    channel = (
+        grpc.insecure_channel(target)
+        if credentials is None
+        else grpc.secure_channel(target, credentials)
+    )
+    with channel:
+        try:
+            pb_grpc.TranslationServiceStub(channel).ListModels(pb.ListModelsRequest(), timeout=10)
+        except grpc.RpcError as error:
+            return str(error.code().name)
+    return "OK"
+
+
+@pytest.fixture(scope="module")
+def tls_server(server_factory: Any, pki: dict[str, Any]) -> Any:
+    server = pki["server"]
+    return server_factory(tls={"cert": str(server.cert), "key": str(server.key)})
+
+
+@pytest.fixture(scope="module")
+def mtls_server(server_factory: Any, pki: dict[str, Any]) -> Any:
+    server = pki["server"]
+    return server_factory(
+        tls={
+            "cert": str(server.cert),
+            "key": str(server.key),
+            "client_ca": str(pki["good"].pem),
+            "require_client_cert": True,
+        }
+    )
+
+
+def test_tls_right_ca_passes_wrong_ca_and_plaintext_fail(
+    tls_server: Any, pki: dict[str, Any]
+) -> None:
+    port = tls_server.port
+    assert list_models(port, channel_credentials(str(pki["good"].pem))) == "OK"
+    assert list_models(port, channel_credentials(str(pki["bad"].pem))) == "UNAVAILABLE"
+    assert list_models(port, None) == "UNAVAILABLE"
+
+
+@pytest.mark.parametrize(
+    ("client", "expected"),
+    [("client", "OK"), (None, "UNAVAILABLE"), ("rogue_client", "UNAVAILABLE")],
+    ids=["right-client-cert", "no-client-cert", "client-cert-from-wrong-ca"],
+)
+def test_mutual_tls(
+    mtls_server: Any, pki: dict[str, Any], client: str | None, expected: str
+) -> None:
+    ca = str(pki["good"].pem)
+    if client is None:
+        credentials = channel_credentials(ca)
+    else:
+        issued = pki[client]
+        credentials = channel_credentials(ca, str(issued.cert), str(issued.key))
+    assert list_models(mtls_server.port, credentials) == expected
+
+
+def test_certificate_is_reloaded_when_files_change(
+    server_factory: Any, pki: dict[str, Any], tmp_path: Path
+) -> None:
+    first = pki["server"]
+    cert, key = tmp_path / "server.crt", tmp_path / "server.key"
+    cert.write_bytes(first.cert.read_bytes())
+    key.write_bytes(first.key.read_bytes())
+    app = server_factory(tls={"cert": str(cert), "key": str(key)})
+    assert list_models(app.port, channel_credentials(str(pki["good"].pem))) == "OK"
+
+    renewed = CA(tmp_path, "renewed")
+    second = renewed.issue("server", server=True)
+    key.write_bytes(second.key.read_bytes())
+    cert.write_bytes(second.cert.read_bytes())
+    stamp = os.stat(cert).st_mtime_ns + 1_000_000_000  # a different mtime, whatever the clock
+    os.utime(cert, ns=(stamp, stamp))
+    assert list_models(app.port, channel_credentials(str(renewed.pem))) == "OK"
+    assert list_models(app.port, channel_credentials(str(pki["good"].pem))) == "UNAVAILABLE"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"cert": "a.pem"},
+        {"key": "a.key"},
+        {"cert": "a", "key": "b", "require_client_cert": True},
+        {"client_ca": "ca.pem"},
+    ],
+    ids=["cert-without-key", "key-without-cert", "mtls-without-ca", "ca-without-cert"],
+)
+def test_inconsistent_tls_settings_are_refused(fields: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        TLSSettings(**fields)
+
+
+def test_missing_certificate_file_is_named(server_factory: Any, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.pem"
+    with pytest.raises(FileNotFoundError, match=r"nope\.pem"):
+        server_factory(load=False, tls={"cert": str(missing), "key": str(missing)})
