@@ -1,0 +1,140 @@
+"""Protected spans: parts of a text that must come back byte-identical.
+
+Placeholders (`{name}`, `{{var}}`, ICU `{count, plural, ...}`, `%s`, `%1$s`,
+`%(name)s`), URLs, e-mail addresses and code spans are found by a registry of
+finders, one function each. Every finder returns character ranges; `find_protected`
+merges them (the earliest, then the longest, range wins an overlap).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+#: Longest brace placeholder (ICU messages included) that is protected as one span.
+MAX_BRACE_SPAN = 2000
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A character range `[start, end)` of a text and why it is special.
+
+    Attributes:
+        start: First character.
+        end: One past the last character.
+        kind: The finder or feature that produced it ("placeholder", "url", ...).
+        replacement: The text the span must become in the translation; for a
+            protected span it is the span's own text.
+    """
+
+    start: int
+    end: int
+    kind: str = ""
+    replacement: str = ""
+
+
+Finder = Callable[[str], Iterable[tuple[int, int]]]
+_FINDERS: dict[str, Finder] = {}
+
+
+def register_finder(kind: str) -> Callable[[Finder], Finder]:
+    """Decorator that registers a protected-span finder under `kind`."""
+
+    def wrap(finder: Finder) -> Finder:
+        _FINDERS[kind] = finder
+        return finder
+
+    return wrap
+
+
+def finder_kinds() -> list[str]:
+    """The registered finder kinds, in registration order."""
+    return list(_FINDERS)
+
+
+@register_finder("code")
+def _code_spans(text: str) -> Iterable[tuple[int, int]]:
+    # Markdown code spans: a run of backticks closed by a run of the same length.
+    for match in re.finditer(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", text, re.S):
+        yield match.span()
+
+
+@register_finder("url")
+def _urls(text: str) -> Iterable[tuple[int, int]]:
+    pattern = r"\b(?:[a-zA-Z][a-zA-Z0-9+.-]*://|www\.)[^\s<>\"'`]+"
+    for match in re.finditer(pattern, text):
+        start, end = match.span()
+        # Sentence punctuation after a URL is not part of it.
+        while end > start and text[end - 1] in ".,;:!?)]}'\"":
+            if text[end - 1] == ")" and "(" in text[start:end]:
+                break
+            end -= 1
+        yield start, end
+
+
+@register_finder("email")
+def _emails(text: str) -> Iterable[tuple[int, int]]:
+    for match in re.finditer(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text):
+        yield match.span()
+
+
+@register_finder("printf")
+def _printf(text: str) -> Iterable[tuple[int, int]]:
+    # C/POSIX (`%s`, `%1$s`, `%-5.2f`, `%lld`) and Python's `%(name)s`. No space flag:
+    # "50% sure" is not a placeholder.
+    pattern = (
+        r"%(?:\(\w+\)|\d+\$)?[-+0#]*(?:\d+|\*)?(?:\.(?:\d+|\*))?"
+        r"(?:hh|h|ll|l|L|q|j|z|t)?[diouxXeEfFgGaAcspn@]|%%"
+    )
+    for match in re.finditer(pattern, text):
+        yield match.span()
+
+
+@register_finder("placeholder")
+def _braces(text: str) -> Iterable[tuple[int, int]]:
+    # Balanced outermost braces: `{name}`, `{{var}}`, `${var}`, ICU messages with
+    # nested sub-messages. An unbalanced brace is plain text.
+    depth = 0
+    start = 0
+    for index, char in enumerate(text):
+        if char == "{":
+            if depth == 0:
+                start = index - 1 if index > 0 and text[index - 1] == "$" else index
+            depth += 1
+        elif char == "}" and depth > 0:
+            depth -= 1
+            if depth == 0 and index + 1 - start <= MAX_BRACE_SPAN:
+                yield start, index + 1
+
+
+def merge_spans(spans: Iterable[Span]) -> list[Span]:
+    """Sorts spans and drops the ones that overlap an earlier (or longer) one."""
+    ordered = sorted(spans, key=lambda s: (s.start, -(s.end - s.start)))
+    kept: list[Span] = []
+    for span in ordered:
+        if span.end <= span.start:
+            continue
+        if kept and span.start < kept[-1].end:
+            continue
+        kept.append(span)
+    return kept
+
+
+def find_protected(text: str, kinds: Iterable[str] | None = None) -> list[Span]:
+    """Finds every protected span of `text`.
+
+    Args:
+        text: The source text.
+        kinds: Finder kinds to use; None means all of them.
+
+    Returns:
+        Non-overlapping spans, sorted, each with `replacement` = its own text.
+    """
+    selected = _FINDERS if kinds is None else {k: _FINDERS[k] for k in kinds}
+    found = [
+        Span(start, end, kind, text[start:end])
+        for kind, finder in selected.items()
+        for start, end in finder(text)
+    ]
+    return merge_spans(found)
