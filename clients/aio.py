@@ -200,7 +200,7 @@ class AsyncTranslationClient:
                     raise from_rpc_error(error, failures) from error
                 logger.info("stream lost (%s); reopening with %d pending", error, ledger.pending)
                 self.stats.add(stream_reconnects=1)
-                await asyncio.sleep(policy.backoff(failures))
+                await asyncio.sleep(policy.backoff(failures, error))
             finally:
                 attempt.done = True
                 call.cancel()

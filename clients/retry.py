@@ -2,7 +2,10 @@
 
 Only UNAVAILABLE (server gone, draining or circuit open) and RESOURCE_EXHAUSTED (queue
 full, rate limited) are retried: translation has no side effects, and with round_robin
-the next attempt goes to another server. Every other code is the caller's to fix.
+the next attempt goes to another server. Every other code is the caller's to fix. When
+the server says how long to wait (a `google.rpc.RetryInfo` in the status details, as the
+rate limiter sends), the client waits at least that long, or gives up at once when that
+is beyond the call's deadline.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 
 import grpc
 import tenacity
+from google.rpc import error_details_pb2, status_pb2
 
 #: Status codes a call is retried on.
 RETRYABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
@@ -46,18 +50,26 @@ class RetryPolicy:
         code = getattr(error, "code", None)
         return isinstance(error, grpc.RpcError) and callable(code) and code() in self.codes
 
-    def backoff(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number `attempt` (1-based), jittered."""
+    def backoff(self, attempt: int, error: BaseException | None = None) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based), jittered.
+
+        At least the server's RetryInfo delay when `error` carries one.
+        """
         bound = min(self.max_backoff_s, self.initial_backoff_s * 2 ** max(0, attempt - 1))
-        return random.uniform(0, bound)
+        return max(random.uniform(0, bound), retry_delay(error) or 0.0)
 
     def _tenacity_args(self, deadline: float | None, stats: ClientStats) -> dict[str, object]:
         def stop(state: tenacity.RetryCallState) -> bool:
-            out_of_time = deadline is not None and time.monotonic() >= deadline
-            return state.attempt_number >= self.max_attempts or out_of_time
+            if state.attempt_number >= self.max_attempts:
+                return True
+            if deadline is None:
+                return False
+            hint = retry_delay(state.outcome.exception() if state.outcome else None) or 0.0
+            return time.monotonic() + hint >= deadline
 
         def wait(state: tenacity.RetryCallState) -> float:
-            pause = self.backoff(state.attempt_number)
+            error = state.outcome.exception() if state.outcome else None
+            pause = self.backoff(state.attempt_number, error)
             if deadline is not None:
                 pause = max(0.0, min(pause, deadline - time.monotonic()))
             return pause
@@ -77,6 +89,22 @@ class RetryPolicy:
     def async_retrying(self, deadline: float | None, stats: ClientStats) -> tenacity.AsyncRetrying:
         """A tenacity controller for one asyncio call ending at `deadline` (monotonic)."""
         return tenacity.AsyncRetrying(**self._tenacity_args(deadline, stats))  # type: ignore[arg-type]
+
+
+def retry_delay(error: BaseException | None) -> float | None:
+    """The server's RetryInfo delay in seconds, from an RPC error's trailers, if any."""
+    trailers_fn = getattr(error, "trailing_metadata", None)
+    if not callable(trailers_fn):
+        return None
+    for key, value in trailers_fn() or ():
+        if key != "grpc-status-details-bin" or not isinstance(value, bytes):
+            continue
+        status = status_pb2.Status.FromString(value)
+        for detail in status.details:
+            info = error_details_pb2.RetryInfo()
+            if detail.Unpack(info):
+                return float(info.retry_delay.ToNanoseconds()) / 1e9
+    return None
 
 
 @dataclass

@@ -208,7 +208,7 @@ class TranslationClient:
                     "stream lost (%s); reopening with %d pending", error.code(), ledger.pending
                 )
                 self.stats.add(stream_reconnects=1)
-                time.sleep(policy.backoff(failures))
+                time.sleep(policy.backoff(failures, error))
             finally:
                 attempt.done = True
                 call.cancel()
