@@ -13,8 +13,12 @@ from typing import NoReturn
 
 import grpc
 from dragoman.engine import errors
+from dragoman.server.guard import resource_exhausted_status
 
 logger = logging.getLogger(__name__)
+
+#: Retry delay suggested to callers refused because the engine queue is full.
+OVERLOAD_RETRY_S = 1.0
 
 #: Engine error class -> status code. Subclasses inherit their nearest ancestor's code.
 STATUS_BY_ERROR: dict[type[errors.EngineError], grpc.StatusCode] = {
@@ -53,6 +57,9 @@ def abort(context: grpc.ServicerContext, error: BaseException, request_id: str =
     else:
         logger.error("unexpected error in request %s", request_id, exc_info=error)
         message = f"internal error; quote request id {request_id!r} when reporting it"
+    if isinstance(error, errors.Overloaded):
+        # Same shape as a rate-limit refusal: RetryInfo says when to come back.
+        context.abort_with_status(resource_exhausted_status(message, OVERLOAD_RETRY_S))
     context.abort(code, message)
     raise AssertionError("context.abort returned")  # pragma: no cover - abort always raises
 

@@ -55,20 +55,33 @@ class _Status(grpc.Status):
     trailing_metadata: tuple[tuple[str, str | bytes], ...]
 
 
-def rate_limited_status(decision: Decision, caller: str) -> grpc.Status:
-    """RESOURCE_EXHAUSTED with RetryInfo, QuotaFailure and a `retry-after` trailer."""
-    status = status_pb2.Status(code=code_pb2.RESOURCE_EXHAUSTED, message=decision.message)
+def resource_exhausted_status(
+    message: str, retry_after_s: float | None, subject: str = ""
+) -> grpc.Status:
+    """RESOURCE_EXHAUSTED with the standard error details.
+
+    `grpc-status-details-bin` carries a `google.rpc.RetryInfo` (when a retry can
+    help) and a `QuotaFailure` naming `subject` (when given); a plain `retry-after`
+    trailer (whole seconds) serves clients that do not decode the details.
+    """
+    status = status_pb2.Status(code=code_pb2.RESOURCE_EXHAUSTED, message=message)
     trailers: tuple[tuple[str, str | bytes], ...] = ()
-    if decision.retry_after_s is not None:
+    if retry_after_s is not None:
         info = error_details_pb2.RetryInfo()
-        info.retry_delay.FromNanoseconds(math.ceil(decision.retry_after_s * 1e9))
+        info.retry_delay.FromNanoseconds(math.ceil(retry_after_s * 1e9))
         status.details.add().Pack(info)
-        trailers = (("retry-after", str(max(1, math.ceil(decision.retry_after_s)))),)
-    quota = error_details_pb2.QuotaFailure()
-    quota.violations.add(subject=caller, description=decision.message)
-    status.details.add().Pack(quota)
+        trailers = (("retry-after", str(max(1, math.ceil(retry_after_s)))),)
+    if subject:
+        quota = error_details_pb2.QuotaFailure()
+        quota.violations.add(subject=subject, description=message)
+        status.details.add().Pack(quota)
     rich = rpc_status.to_status(status)
     return _Status(rich.code, rich.details, tuple(rich.trailing_metadata) + trailers)
+
+
+def rate_limited_status(decision: Decision, caller: str) -> grpc.Status:
+    """The status of a call refused by a rate limit."""
+    return resource_exhausted_status(decision.message, decision.retry_after_s, caller)
 
 
 class AccessInterceptor(grpc.ServerInterceptor):

@@ -189,3 +189,17 @@ def test_max_concurrent_rpcs(server_factory: Any) -> None:
                 threading.Event().wait(0.1)
         else:
             pytest.fail("the server kept refusing after the streams ended")
+
+
+def test_full_engine_queue_answers_resource_exhausted_with_retry_info(
+    server_factory: Any,
+) -> None:
+    app = server_factory(batching={"max_queue_segments": 1})
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        stub = pb_grpc.TranslationServiceStub(channel)
+        assert translate(stub, ["the cat"]).translations  # one segment fits
+        with pytest.raises(grpc.RpcError) as info:
+            translate(stub, ["the cat", "the dog"])  # two never fit a queue of one
+    assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "queue" in info.value.details()
+    assert details(info.value)[0] == pytest.approx(1.0)
