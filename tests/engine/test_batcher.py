@@ -1,0 +1,236 @@
+"""The batcher on a real tiny model: merging, overload, deadlines, cancellation, drain.
+
+A gate in front of the CTranslate2 call holds the worker while a test queues work,
+so what gets merged is decided by the test, not by timing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dragoman.engine.batcher import Batcher
+from dragoman.engine.config import BatchingConfig, ModelSpec
+from dragoman.engine.errors import Cancelled, DeadlineExceeded, Overloaded, ShuttingDown
+from dragoman.engine.model import TranslationModel
+from dragoman.engine.observer import NullObserver, StatsCounter
+from dragoman.engine.service import TranslationEngine
+from dragoman.engine.types import CallContext, DecodingOptions, TranslationRequest
+
+GREEDY = DecodingOptions(beam_size=1)
+WORDS = ["cat", "dog", "house", "river", "tree", "city", "road", "book", "garden", "window"]
+
+
+class Gate:
+    """Holds every CTranslate2 call until opened (the fault: a slow model)."""
+
+    def __init__(self, run: Callable[..., list[Any]]) -> None:
+        self._run = run
+        self.opened = threading.Event()
+        self.entered = threading.Event()
+
+    def __call__(self, *args: Any) -> list[Any]:
+        self.entered.set()
+        assert self.opened.wait(30), "test never opened the gate"
+        return self._run(*args)
+
+
+class Recorder(NullObserver):
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+        self.tokens_in: list[int] = []
+
+    def on_batch(
+        self, model: str, size: int, tokens_in: int, tokens_out: int, seconds: float
+    ) -> None:
+        self.sizes.append(size)
+        self.tokens_in.append(tokens_in)
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    """Bounded wait for another thread to reach a state (not a timing assertion)."""
+    for _ in range(3000):
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError("condition never became true")
+
+
+@pytest.fixture(scope="module")
+def model(tiny_nllb_dir: Path) -> TranslationModel:
+    return TranslationModel(ModelSpec("tiny", str(tiny_nllb_dir), device="cpu", intra_threads=1))
+
+
+@pytest.fixture
+def gated(model: TranslationModel) -> Iterator[tuple[Batcher, Gate, StatsCounter, Recorder]]:
+    gate = Gate(model.translate_batch)
+    stats, recorder = StatsCounter(), Recorder()
+    config = BatchingConfig(max_wait_ms=0, max_queue_segments=40, max_batch_size=64)
+    batcher = Batcher("tiny", gate, config, stats, recorder, workers=1)
+    yield batcher, gate, stats, recorder
+    gate.opened.set()
+    batcher.close(timeout=10)
+
+
+def _segment(model: TranslationModel, text: str) -> tuple[Sequence[str], Sequence[str]]:
+    prepared = model.prepare(text, "eng_Latn", "fra_Latn")
+    return prepared.sources[0], prepared.target_prefix
+
+
+def _submit(batcher: Batcher, model: TranslationModel, text: str, ctx: CallContext) -> Any:
+    source, prefix = _segment(model, text)
+    return batcher.translate([source], [prefix], GREEDY, ctx)[0]
+
+
+def test_32_concurrent_requests_are_merged(
+    gated: tuple[Batcher, Gate, StatsCounter, Recorder], model: TranslationModel
+) -> None:
+    batcher, gate, stats, recorder = gated
+    texts = [f"The {WORDS[i % 10]} sees {i} small {WORDS[(i * 3) % 10]}" for i in range(32)]
+    results: dict[int, Any] = {}
+
+    def client(i: int) -> None:
+        results[i] = _submit(batcher, model, texts[i], CallContext())
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(32)]
+    threads[0].start()
+    wait_until(gate.entered.is_set)  # request 0 is in the worker; the rest must queue
+    for thread in threads[1:]:
+        thread.start()
+    wait_until(lambda: batcher.depth == 31)
+    gate.opened.set()
+    for thread in threads:
+        thread.join(30)
+    snapshot = stats.snapshot()
+    assert recorder.sizes == [1, 31]
+    assert snapshot.batches == 2 and snapshot.max_batch_size == 31
+    assert snapshot.merged_batches == 1 and snapshot.segments == 32
+    for i, text in enumerate(texts):  # each caller got its own sentence's translation
+        source, prefix = _segment(model, text)
+        assert (
+            results[i].hypotheses == model.translate_batch([source], [prefix], GREEDY)[0].hypotheses
+        )
+
+
+def test_token_budget_splits_batches(model: TranslationModel) -> None:
+    gate = Gate(model.translate_batch)
+    stats, recorder = StatsCounter(), Recorder()
+    config = BatchingConfig(max_wait_ms=0, max_batch_tokens=40, max_batch_size=64)
+    batcher = Batcher("tiny", gate, config, stats, recorder, workers=1)
+    sources = [_segment(model, f"The {w} walks near the river") for w in WORDS]  # ~9 tokens
+    try:
+        gate.opened.set()
+        outputs = batcher.translate([s for s, _ in sources], [p for _, p in sources], GREEDY,
+                                    CallContext())  # fmt: skip
+    finally:
+        batcher.close(timeout=10)
+    assert len(outputs) == 10
+    assert all(tokens <= 40 for tokens in recorder.tokens_in)
+    assert sum(recorder.sizes) == 10 and len(recorder.sizes) > 1
+
+
+def test_full_queue_reports_overload(
+    gated: tuple[Batcher, Gate, StatsCounter, Recorder], model: TranslationModel
+) -> None:
+    batcher, gate, stats, _ = gated
+    first = threading.Thread(target=_submit, args=(batcher, model, "The cat.", CallContext()))
+    first.start()
+    wait_until(gate.entered.is_set)
+    source, prefix = _segment(model, "The dog.")
+    filler = threading.Thread(
+        target=batcher.translate, args=([source] * 40, [prefix] * 40, GREEDY, CallContext())
+    )
+    filler.start()
+    wait_until(lambda: batcher.depth == 40)
+    with pytest.raises(Overloaded, match=r"queue of model 'tiny' is full \(40 of 40"):
+        _submit(batcher, model, "One more.", CallContext())
+    assert stats.snapshot().overloaded == 1
+    gate.opened.set()
+    first.join(30)
+    filler.join(30)
+    assert _submit(batcher, model, "Works again.", CallContext()).hypotheses
+
+
+@pytest.mark.parametrize("how", ["deadline", "cancel"])
+def test_waiting_caller_gives_up_and_its_segment_is_skipped(
+    gated: tuple[Batcher, Gate, StatsCounter, Recorder], model: TranslationModel, how: str
+) -> None:
+    batcher, gate, stats, recorder = gated
+    first = threading.Thread(target=_submit, args=(batcher, model, "The cat.", CallContext()))
+    first.start()
+    wait_until(gate.entered.is_set)
+    ctx = CallContext(deadline=time.monotonic() + 0.2 if how == "deadline" else None)
+    if how == "cancel":
+        threading.Timer(0.1, ctx.cancelled.set).start()
+    expected = DeadlineExceeded if how == "deadline" else Cancelled
+    with pytest.raises(expected):
+        _submit(batcher, model, "The dog.", ctx)
+    gate.opened.set()
+    first.join(30)
+    _submit(batcher, model, "Next.", CallContext())
+    assert recorder.sizes == [1, 1]  # the abandoned segment never reached CTranslate2
+    counters = stats.snapshot()
+    assert (counters.deadline_exceeded, counters.cancelled) == (
+        (1, 0) if how == "deadline" else (0, 1)
+    )
+
+
+def test_close_drains_queued_work_then_refuses(
+    gated: tuple[Batcher, Gate, StatsCounter, Recorder], model: TranslationModel
+) -> None:
+    batcher, gate, _, _ = gated
+    results: list[Any] = []
+    clients = [
+        threading.Thread(
+            target=lambda t=t: results.append(_submit(batcher, model, t, CallContext()))
+        )
+        for t in ("The cat.", "The dog.", "The tree.")
+    ]
+    clients[0].start()
+    wait_until(gate.entered.is_set)
+    for client in clients[1:]:
+        client.start()
+    wait_until(lambda: batcher.depth == 2)
+    closer = threading.Thread(target=batcher.close, args=(30,))
+    closer.start()
+    with pytest.raises(ShuttingDown):
+        wait_until(lambda: batcher._closing)
+        _submit(batcher, model, "Too late.", CallContext())
+    gate.opened.set()
+    for thread in (*clients, closer):
+        thread.join(30)
+    assert len(results) == 3 and all(r.hypotheses for r in results)
+
+
+def test_engine_merges_concurrent_clients(tiny_nllb_dir: Path) -> None:
+    engine = TranslationEngine(
+        [ModelSpec("tiny", str(tiny_nllb_dir), device="cpu", intra_threads=1)],
+        batching=BatchingConfig(max_wait_ms=200),
+    )
+    engine.load()
+    barrier = threading.Barrier(32)
+    texts = [f"The {WORDS[i % 10]} reads {i} books" for i in range(32)]
+    results: dict[int, str] = {}
+
+    def client(i: int) -> None:
+        barrier.wait()
+        request = TranslationRequest((texts[i],), "fr", "en", options=GREEDY)
+        results[i] = engine.translate(request, CallContext())[0].text
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(32)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert engine.stats.max_batch_size > 1 and engine.stats.merged_batches >= 1
+        assert engine.stats.segments == 32
+        alone = engine.translate(TranslationRequest(tuple(texts), "fr", "en", options=GREEDY),
+                                 CallContext())  # fmt: skip
+        assert [t.text for t in alone] == [results[i] for i in range(32)]
+    finally:
+        engine.shutdown(timeout=10)
