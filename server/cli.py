@@ -24,9 +24,21 @@ _TOP_LEVEL_FLAGS: dict[str, str] = {
     "log_format": "log_format",
     "log_level": "log_level",
     "warmup": "warmup",
+    "max_concurrent_rpcs": "max_concurrent_rpcs",
 }
 #: Flag destination -> batching key.
 _BATCHING_FLAGS: dict[str, str] = {"batching": "enabled", "max_wait_ms": "max_wait_ms"}
+#: Section -> {flag destination -> key} for the access guardrails. The admin token is
+#: never a flag (it would show in `ps`): use DRAGOMAN_AUTH__ADMIN_TOKEN or the file.
+_SECTION_FLAGS: dict[str, dict[str, str]] = {
+    "auth": {"auth": "enabled", "key_db": "key_db"},
+    "tls": {
+        "tls_cert": "cert",
+        "tls_key": "key",
+        "tls_client_ca": "client_ca",
+        "require_client_cert": "require_client_cert",
+    },
+}
 #: Flag destination -> per-model key (applied to every model).
 _MODEL_FLAGS: dict[str, str] = {
     "device": "device",
@@ -59,6 +71,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="report SERVING without a warm-up translation")  # fmt: skip
     add("--log-format", choices=["json", "text"], help="log format (default json)")
     add("--log-level", help="log level (default INFO)")
+    add("--auth", action="store_const", const=True,
+        help="require API keys (authorization: Bearer <key>) on translation RPCs")  # fmt: skip
+    add("--key-db", metavar="FILE", help="SQLite file of hashed API keys")
+    add("--tls-cert", metavar="PEM", help="server certificate chain: serve TLS")
+    add("--tls-key", metavar="PEM", help="the certificate's private key")
+    add("--tls-client-ca", metavar="PEM", help="CA bundle for client certificates")
+    add("--require-client-cert", action="store_const", const=True,
+        help="mutual TLS: refuse clients without a certificate from --tls-client-ca")  # fmt: skip
+    add("--max-concurrent-rpcs", type=int, metavar="N",
+        help="RPCs served at once; beyond, RESOURCE_EXHAUSTED (default: --workers)")  # fmt: skip
 
 
 def _given(args: argparse.Namespace, flags: dict[str, str]) -> dict[str, Any]:
@@ -84,6 +106,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     batching = _given(args, _BATCHING_FLAGS)
     if batching:
         overrides["batching"] = batching
+    for section, flags in _SECTION_FLAGS.items():
+        if given := _given(args, flags):
+            overrides[section] = given
     per_model = _given(args, _MODEL_FLAGS)
     if args.model:
         overrides["models"] = [{**_model_entry(m), **per_model} for m in args.model]

@@ -248,3 +248,21 @@ def test_admin_service_absent_without_token(server_factory: Any) -> None:
             apb.ListApiKeysRequest(), metadata=ADMIN, timeout=10
         )
     assert info.value.code() is grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_serve_flags_and_environment_merge(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dragoman.server import cli
+
+    monkeypatch.setenv("DRAGOMAN_AUTH__ADMIN_TOKEN", "from-env")
+    monkeypatch.setenv("DRAGOMAN_RATE_LIMIT__REQUESTS", "7")
+    parser = argparse.ArgumentParser()
+    cli.configure(parser)
+    argv = ["--auth", "--key-db", "k.db", "--tls-cert", "c.pem", "--tls-key", "k.pem"]
+    settings = cli.settings_from_args(parser.parse_args([*argv, "--max-concurrent-rpcs", "9"]))
+    assert settings.auth.enabled and settings.auth.key_db == "k.db"
+    assert settings.auth.admin_token is not None
+    assert settings.auth.admin_token.get_secret_value() == "from-env"
+    assert (settings.tls.cert, settings.tls.key) == ("c.pem", "k.pem")
+    assert settings.rate_limit.requests == 7 and not settings.rate_limit.enabled
+    assert settings.max_concurrent_rpcs == 9
+    assert "from-env" not in repr(settings)
