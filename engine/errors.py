@@ -45,5 +45,9 @@ class ShuttingDown(EngineError):
     """The engine is draining and accepts no new work (UNAVAILABLE)."""
 
 
+class CircuitOpen(EngineError):
+    """Recent engine failures opened the circuit breaker; retry later (UNAVAILABLE)."""
+
+
 class ModelLoadError(EngineError):
     """A model directory could not be loaded (raised at start-up, not per request)."""
