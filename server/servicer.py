@@ -79,6 +79,7 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
         self, request: pb.ListLanguagesRequest, context: grpc.ServicerContext
     ) -> pb.ListLanguagesResponse:
         """The languages of the requested (or default) model."""
+        self._require_ready(context)
         with engine_errors(context, current_request_id()):
             return convert.languages_to_proto(self._engine.list_languages(request.model.strip()))
 
@@ -86,8 +87,18 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
         self, request: pb.ListModelsRequest, context: grpc.ServicerContext
     ) -> pb.ListModelsResponse:
         """The loaded models."""
+        self._require_ready(context)
         with engine_errors(context, current_request_id()):
             return convert.models_to_proto(self._engine.list_models())
+
+    def _require_ready(self, context: grpc.ServicerContext) -> None:
+        """Refuses RPCs with UNAVAILABLE while the models load or the engine drains."""
+        if not self._engine.ready:
+            context.abort(
+                grpc.StatusCode.UNAVAILABLE,
+                "the server is not ready: its models are still loading or it is shutting "
+                "down; retry shortly (grpc.health.v1 reports SERVING when it is ready)",
+            )
 
     def _call_context(self, context: grpc.ServicerContext, request_id: str) -> CallContext:
         """The engine's view of the caller: deadline, cancellation, request id.
@@ -95,6 +106,7 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
         Raises:
             DeadlineExceeded: Too little time is left to do anything useful.
         """
+        self._require_ready(context)
         remaining = context.time_remaining()
         deadline = None
         if remaining is not None and not math.isinf(remaining) and remaining < _NO_DEADLINE_S:

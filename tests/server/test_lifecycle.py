@@ -1,0 +1,193 @@
+"""Lifecycle: NOT_SERVING until the models are warm; graceful drain in process and on
+SIGTERM to a real `dragoman serve` process (in-flight RPCs finish, new ones are
+refused, exit code 0)."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from dragoman.server.app import App
+from grpc_health.v1 import health_pb2_grpc
+
+from dragoman.translation.v1 import translation_service_pb2 as pb
+from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
+
+REQUEST = pb.TranslateTextRequest(contents=["The cat walks."], target_language_code="fr")
+_END = object()
+
+
+class Stream:
+    """A bidirectional stream whose requests the test sends one at a time."""
+
+    def __init__(self, stub: pb_grpc.TranslationServiceStub) -> None:
+        self._outbox: queue.Queue[Any] = queue.Queue()
+        self._call = stub.StreamTranslateText(self._requests(), timeout=120)
+        self.send(
+            pb.StreamTranslateTextRequest(
+                config=pb.StreamingTranslationConfig(target_language_code="fr")
+            )
+        )
+
+    def _requests(self) -> Iterator[pb.StreamTranslateTextRequest]:
+        while (item := self._outbox.get(timeout=120)) is not _END:
+            yield item
+
+    def send(self, request: pb.StreamTranslateTextRequest) -> None:
+        self._outbox.put(request)
+
+    def translate(self, segment_id: str, text: str) -> pb.StreamTranslateTextResponse:
+        """Sends a segment and returns its final result."""
+        self.send(
+            pb.StreamTranslateTextRequest(
+                segment=pb.TranslationSegment(segment_id=segment_id, text=text)
+            )
+        )
+        while not (response := next(self._call)).is_final:
+            pass
+        return response
+
+    def close(self) -> grpc.StatusCode:
+        """Half-closes the stream and returns its final status."""
+        self._outbox.put(_END)
+        assert list(self._call) == []
+        return self._call.code()  # type: ignore[no-any-return]
+
+
+def _wait_for(predicate: Callable[[], bool], attempts: int = 600) -> bool:
+    """Polls a condition (bounded; no assertion on how long it takes)."""
+    pause = threading.Event()
+    for _ in range(attempts):
+        if predicate():
+            return True
+        pause.wait(0.05)
+    return False
+
+
+def _status(health: health_pb2_grpc.HealthStub, check_health: Callable[..., str]) -> str:
+    try:
+        return check_health(health)
+    except grpc.RpcError as error:
+        return f"error {error.code().name}"  # type: ignore[attr-defined]
+
+
+def test_not_serving_until_the_models_are_loaded(
+    server_factory: Callable[..., App], check_health: Callable[..., str]
+) -> None:
+    app = server_factory(load=False)
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        stub = pb_grpc.TranslationServiceStub(channel)
+        assert check_health(health) == "NOT_SERVING"
+        assert check_health(health, "dragoman.translation.v1.TranslationService") == "NOT_SERVING"
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.TranslateText(REQUEST, timeout=30)
+        error: Any = caught.value
+        assert error.code() == grpc.StatusCode.UNAVAILABLE
+        assert "still loading" in error.details()
+        app.load()
+        assert check_health(health) == "SERVING"
+        assert stub.TranslateText(REQUEST, timeout=30).translations[0].translated_text
+
+
+def test_stop_finishes_in_flight_rpcs_and_refuses_new_ones(
+    server_factory: Callable[..., App], check_health: Callable[..., str]
+) -> None:
+    app = server_factory()
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        stub = pb_grpc.TranslationServiceStub(channel)
+        health = health_pb2_grpc.HealthStub(channel)
+        stream = Stream(stub)
+        first = stream.translate("1", "The dog eats.")
+        stopper = threading.Thread(target=app.stop, kwargs={"grace": 60})
+        stopper.start()
+        assert _wait_for(lambda: _status(health, check_health) == "NOT_SERVING")
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.TranslateText(REQUEST, timeout=30)
+        error: Any = caught.value
+        assert error.code() == grpc.StatusCode.UNAVAILABLE
+        assert "shutting down" in error.details()
+        # The stream that was open before the stop still works, then ends cleanly.
+        second = stream.translate("2", "The dog eats.")
+        assert second.translated_text == first.translated_text
+        assert stream.close() == grpc.StatusCode.OK
+        stopper.join(timeout=60)
+        assert not stopper.is_alive()
+
+
+class ServeProcess:
+    """`dragoman serve` in a subprocess; its JSON log lines are collected."""
+
+    def __init__(self, args: list[str]) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dragoman.cli", "serve", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.log: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.log.append(line)
+            self.lines.put(line)
+        self.lines.put("")
+
+    def port(self) -> int:
+        """Waits for the 'serving on' log record and returns its port."""
+        while line := self.lines.get(timeout=120):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if record.get("message", "").startswith("serving on"):
+                return int(record["port"])
+        raise AssertionError("dragoman serve exited early:\n" + "".join(self.log))
+
+
+def test_sigterm_drains_a_real_serve_process(
+    tiny_nllb_dir: Path, check_health: Callable[..., str]
+) -> None:
+    server = ServeProcess(
+        ["--model", f"tiny={tiny_nllb_dir}", "--port", "0", "--device", "cpu",
+         "--intra-threads", "1", "--grace-period", "60", "--log-format", "json"]
+    )  # fmt: skip
+    try:
+        port = server.port()
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.TranslationServiceStub(channel)
+            health = health_pb2_grpc.HealthStub(channel)
+            assert check_health(health) == "SERVING"
+            stream = Stream(stub)
+            first = stream.translate("before", "The dog eats.")
+            server.proc.send_signal(signal.SIGTERM)
+            assert _wait_for(lambda: _status(health, check_health) == "NOT_SERVING")
+            with pytest.raises(grpc.RpcError) as caught:
+                stub.TranslateText(REQUEST, timeout=30)
+            assert caught.value.code() == grpc.StatusCode.UNAVAILABLE  # type: ignore[attr-defined]
+            after = stream.translate("after", "The dog eats.")
+            assert after.translated_text == first.translated_text
+            assert stream.close() == grpc.StatusCode.OK
+        assert server.proc.wait(timeout=120) == 0, "".join(server.log)
+        messages = [json.loads(line).get("message", "") for line in server.log if line[0] == "{"]
+        assert "shutting down" in messages and "stopped" in messages
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.wait()
