@@ -149,7 +149,7 @@ class Authenticator:
         if token is not None and self._is_admin(token):
             return Principal("admin", Role.ADMIN)
         if not self._require_keys:
-            return Principal(f"peer:{peer_host(peer)}", Role.ANONYMOUS)
+            return self._optional_user(token, peer)
         if token is None:
             raise AuthError(
                 grpc.StatusCode.UNAUTHENTICATED,
@@ -183,6 +183,16 @@ class Authenticator:
                 f"API key {record.key_id} may not call admin RPCs: use the admin token",
             )
         raise AuthError(grpc.StatusCode.UNAUTHENTICATED, "wrong admin token")
+
+    def _optional_user(self, token: str | None, peer: str) -> Principal:
+        # Keys are optional: a valid one still brings its own rate limits (so keys can
+        # be rolled out before auth is switched on); anything else is anonymous.
+        if token is not None and self._keystore is not None:
+            record = self._keystore.verify(token)
+            if record is not None and record.active:
+                limits = Limits(record.request_limit, record.character_limit)
+                return Principal(record.key_id, Role.USER, limits)
+        return Principal(f"peer:{peer_host(peer)}", Role.ANONYMOUS)
 
     def _user(self, token: str) -> Principal:
         record = self._keystore.verify(token) if self._keystore else None

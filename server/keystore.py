@@ -17,6 +17,7 @@ import enum
 import hashlib
 import hmac
 import logging
+import os
 import secrets
 import sqlite3
 import threading
@@ -112,6 +113,8 @@ class KeyStore:
         self._path = str(path)
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            # Hashes only, but still nobody else's business: owner read/write.
+            os.close(os.open(self._path, os.O_CREAT | os.O_RDWR, 0o600))
         self._clock = clock
         self._lock = threading.Lock()
         # One connection guarded by a lock: SQLite serialises writers anyway, and

@@ -90,6 +90,12 @@ class Security:
     def add_port(self, server: grpc.Server, address: str) -> int:
         """Binds `address` with TLS when configured; returns the port (0 on failure)."""
         if not self.tls.enabled:
+            if (self.auth.enabled or self.admin_enabled) and not _loopback(address):
+                logger.warning(
+                    "API keys and the admin token cross the network in clear text on %s: "
+                    "serve TLS (tls.cert, tls.key) or terminate TLS in front of the server",
+                    address,
+                )
             return int(server.add_insecure_port(address))
         port = int(server.add_secure_port(address, server_credentials(self.tls)))
         mode = "mutual TLS" if self.tls.require_client_cert else "TLS"
@@ -100,3 +106,8 @@ class Security:
         """Closes the key store."""
         if self.keystore is not None:
             self.keystore.close()
+
+
+def _loopback(address: str) -> bool:
+    host = address.rsplit(":", 1)[0].strip("[]")
+    return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")

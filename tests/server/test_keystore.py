@@ -110,3 +110,11 @@ def test_concurrent_use_from_threads(store: KeyStore) -> None:
         thread.join()
     assert failures == []
     assert len(store.list()) == 4
+
+
+def test_database_file_is_private(tmp_path: Path) -> None:
+    store = KeyStore(tmp_path / "private.sqlite3")
+    try:
+        assert (tmp_path / "private.sqlite3").stat().st_mode & 0o777 == 0o600
+    finally:
+        store.close()

@@ -203,3 +203,22 @@ def test_full_engine_queue_answers_resource_exhausted_with_retry_info(
     assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
     assert "queue" in info.value.details()
     assert details(info.value)[0] == pytest.approx(1.0)
+
+
+def test_keys_bring_their_limits_before_auth_is_required(
+    server_factory: Any, tmp_path: Any
+) -> None:
+    app = server_factory(
+        auth={"enabled": False, "key_db": str(tmp_path / "k.db"), "admin_token": ADMIN_TOKEN},
+        rate_limit={"enabled": True, "window_s": WINDOW_S, "requests": 100},
+    )
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        stub = pb_grpc.TranslationServiceStub(channel)
+        key, key_id = new_key(channel, request_limit=1)
+        assert translate(stub, ["the cat"], bearer(key)).translations
+        with pytest.raises(grpc.RpcError) as info:
+            translate(stub, ["the cat"], bearer(key))
+        assert details(info.value)[1] == [key_id]
+        # Without a key (or with a wrong one) the caller is anonymous, with the default budget.
+        assert translate(stub, ["the cat"]).translations
+        assert translate(stub, ["the cat"], bearer("dgm_x_y")).translations
