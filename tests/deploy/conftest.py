@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+
 def tool(name: str) -> str:
     """Path of a command-line tool: the virtualenv's copy first, then PATH."""
     venv_bin = Path(sys.executable).parent
@@ -57,4 +58,3 @@ def render() -> Callable[[Path], list[dict[str, Any]]]:
         return cache[directory]
 
     return _render
-

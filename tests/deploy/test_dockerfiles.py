@@ -130,7 +130,8 @@ def test_cuda_image_uses_a_cuda12_runtime_base() -> None:
     args = dict(
         rest.split("=", 1) for keyword, rest in instructions("Dockerfile.cuda") if keyword == "ARG"
     )
-    assert re.fullmatch(r"nvidia/cuda:12\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+", args["CUDA_IMAGE"])
+    pattern = r"nvidia/cuda:12\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+"
+    assert re.fullmatch(pattern, args["CUDA_IMAGE"])
 
 
 def test_rocm_build_pins_the_wheel_version_and_applies_the_patch() -> None:
