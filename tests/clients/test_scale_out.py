@@ -23,6 +23,7 @@ import pytest
 from dragoman.clients import RetryPolicy, Segment, TranslationClient
 
 STREAMS = 64
+UNARY_THREADS = 4  # plus unary TranslateText calls in a loop
 RUN_S = 24.0  # traffic time; the kills happen at a third and at half of it
 PACE_S = 0.05  # pause of a stream between segments: load enough, CPU left for others
 TEXTS = ["Hello world.", "The cat eats.", "My friend reads a book.", "The red house."]
@@ -80,6 +81,20 @@ def _drive(client: TranslationClient, index: int, stop: threading.Event, tally: 
         tally.error = error
 
 
+def _unary(client: TranslationClient, stop: threading.Event, tally: StreamTally,
+           target: str) -> None:  # fmt: skip
+    """Unary calls alongside the streams, until `stop`."""
+    try:
+        while not stop.is_set():
+            tally.sent += 1
+            result = client.translate(TEXTS, to=target, source="eng_Latn")
+            tally.finals += 1
+            tally.empty += sum(not r.text for r in result)
+            stop.wait(PACE_S)
+    except BaseException as error:
+        tally.error = error
+
+
 @pytest.fixture
 def servers(served_model, tmp_path: Path) -> Iterator[list[tuple[subprocess.Popen[bytes], str]]]:
     """Three `dragoman serve` processes on loopback, SERVING."""
@@ -125,6 +140,11 @@ def test_round_robin_survives_sigkill_and_sigterm(servers, served_model) -> None
         threading.Thread(target=_drive, args=(client, i, stop, tallies[i], served_model.target))
         for i in range(STREAMS)
     ]
+    unary = [StreamTally() for _ in range(UNARY_THREADS)]
+    threads += [
+        threading.Thread(target=_unary, args=(client, stop, tally, served_model.target))
+        for tally in unary
+    ]
     rss: list[float] = []
     start = time.monotonic()
     for thread in threads:
@@ -144,8 +164,9 @@ def test_round_robin_survives_sigkill_and_sigterm(servers, served_model) -> None
     client.close()
 
     assert not any(thread.is_alive() for thread in threads), "a stream never finished"
-    errors = [(i, repr(t.error)) for i, t in enumerate(tallies) if t.error is not None]
+    errors = [(i, repr(t.error)) for i, t in enumerate(tallies + unary) if t.error is not None]
     assert errors == []
+    assert all(t.finals == t.sent and t.empty == 0 for t in unary), unary
     # No segment lost, none answered twice: one final per segment sent, ids as sent.
     for index, tally in enumerate(tallies):
         assert tally.finals == tally.sent, f"stream {index}: {tally}"
@@ -160,6 +181,7 @@ def test_round_robin_survives_sigkill_and_sigterm(servers, served_model) -> None
     # Flat memory: the survivor's RSS at the end is within 25% (+32 MB) of the
     # first sample taken under full traffic, though it served everyone at the end.
     warm = rss[len(rss) // 4]
-    print(f"segments {total}, reconnects {client.stats.stream_reconnects}, "
+    print(f"segments {total}, unary calls {sum(t.finals for t in unary)}, "
+          f"retries {client.stats.retries}, reconnects {client.stats.stream_reconnects}, "
           f"RSS warm {warm:.0f} MB, peak {max(rss):.0f} MB, end {rss[-1]:.0f} MB")  # fmt: skip
     assert rss[-1] <= warm * 1.25 + 32, rss
