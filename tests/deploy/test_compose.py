@@ -1,0 +1,147 @@
+"""deploy/docker-compose.yml: the services, their files and their wiring agree.
+
+No Docker engine runs here: the file is parsed and every reference checked (bind-mount
+sources exist, scrape targets and data-source URLs name real services and ports, the
+server configs are valid `Settings`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from dragoman.server.settings import ModelSettings, Settings
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+DASHBOARD = DEPLOY / "grafana" / "dragoman.json"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / "docker-compose.yml").read_text(encoding="utf-8"))
+
+
+def substitute(value: str) -> str:
+    """Compose's `${VAR:-default}` with the defaults (the tests set no variables)."""
+    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
+
+
+def bind_mounts(service: dict[str, Any]) -> list[tuple[Path, str, str]]:
+    """(host path, container path, mode) of a service's bind mounts."""
+    mounts = []
+    for volume in service.get("volumes", []):
+        source, target, *mode = substitute(volume).split(":")
+        mounts.append(((DEPLOY / source).resolve(), target, mode[0] if mode else "rw"))
+    return mounts
+
+
+def seconds(duration: str) -> float:
+    match = re.fullmatch(r"(\d+)s", duration)
+    assert match, duration
+    return float(match.group(1))
+
+
+def test_services(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {"dragoman", "dragonfly", "prometheus", "grafana"}
+    build = compose["services"]["dragoman"]["build"]
+    assert (DEPLOY / build["context"] / build["dockerfile"]).is_file()
+    for name, service in compose["services"].items():
+        for dependency in service.get("depends_on", []):
+            assert dependency in compose["services"], f"{name} depends on {dependency}"
+
+
+def test_bind_mounts_exist_and_are_read_only(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        for source, target, mode in bind_mounts(service):
+            # The dashboard belongs to the metrics component; the Grafana test checks it.
+            if source != DASHBOARD:
+                assert source.exists(), f"{name}: {source} (mounted at {target}) is missing"
+            assert mode == "ro", f"{name}: {target} should be mounted read-only"
+    targets = {t for _, t, _ in bind_mounts(compose["services"]["dragoman"])}
+    assert targets == {"/models", "/etc/dragoman/dragoman.yaml"}
+
+
+def test_host_ports_are_unique(compose: dict[str, Any]) -> None:
+    host_ports = [
+        str(port).split(":")[0]
+        for service in compose["services"].values()
+        for port in service.get("ports", [])
+    ]
+    assert len(host_ports) == len(set(host_ports))
+    assert {"50051", "9464", "9090", "3000"} <= set(host_ports)
+
+
+def test_server_configs_are_valid(compose: dict[str, Any]) -> None:
+    settings = Settings.load(DEPLOY / "compose" / "dragoman.yaml")
+    stop_grace = seconds(compose["services"]["dragoman"]["stop_grace_period"])
+    assert stop_grace >= settings.grace_period_s + 5
+    gpu = yaml.safe_load((DEPLOY / "compose" / "gpu.yml").read_text(encoding="utf-8"))
+    service = gpu["services"]["dragoman"]
+    models = [ModelSettings(**m) for m in json.loads(service["environment"]["DRAGOMAN_MODELS"])]
+    assert [m.device for m in models] == ["cuda"]
+    devices = service["deploy"]["resources"]["reservations"]["devices"]
+    assert devices[0]["driver"] == "nvidia"
+
+
+def test_cache_url_names_the_dragonfly_service(compose: dict[str, Any]) -> None:
+    url = compose["services"]["dragoman"]["environment"]["DRAGOMAN_CACHE__URL"]
+    assert url == "redis://dragonfly:6379/0"
+    assert "6379" in [str(p) for p in compose["services"]["dragonfly"]["expose"]]
+
+
+def test_prometheus_scrapes_dragoman_and_dragonfly(compose: dict[str, Any]) -> None:
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    targets = {
+        job["job_name"]: target
+        for job in config["scrape_configs"]
+        for group in job["static_configs"]
+        for target in group["targets"]
+    }
+    assert targets["dragoman"] == "dragoman:9464"
+    assert "9464:9464" in compose["services"]["dragoman"]["ports"]
+    assert targets["dragonfly"] == "dragonfly:6379"
+    mounts = {t: s for s, t, _ in bind_mounts(compose["services"]["prometheus"])}
+    assert mounts["/etc/prometheus/prometheus.yml"] == DEPLOY / "prometheus" / "prometheus.yml"
+
+
+def test_grafana_provisions_prometheus_and_the_dashboard(compose: dict[str, Any]) -> None:
+    provisioning = DEPLOY / "compose" / "grafana" / "provisioning"
+    sources = yaml.safe_load((provisioning / "datasources" / "prometheus.yaml").read_text())
+    (source,) = sources["datasources"]
+    assert (
+        source["url"] == "http://prometheus:9090"
+        and "9090:9090" in compose["services"]["prometheus"]["ports"]
+    )
+    providers = yaml.safe_load((provisioning / "dashboards" / "dragoman.yaml").read_text())
+    dashboards_dir = providers["providers"][0]["options"]["path"]
+    mounts = {t: s for s, t, _ in bind_mounts(compose["services"]["grafana"])}
+    dashboard = mounts[f"{dashboards_dir}/dragoman.json"]
+    assert dashboard == DASHBOARD
+    if not dashboard.is_file():
+        pytest.skip("deploy/grafana/dragoman.json (the metrics component's dashboard) is missing")
+    panels = json.loads(dashboard.read_text(encoding="utf-8"))
+    uids = {
+        ref["uid"]
+        for ref in _datasource_refs(panels)
+        if isinstance(ref, dict) and "uid" in ref and not str(ref["uid"]).startswith("$")
+    }
+    assert uids <= {source["uid"], "-- Grafana --", "grafana"}, "unknown data source uid"
+
+
+def _datasource_refs(node: Any) -> list[Any]:
+    """Every `datasource` value in a dashboard JSON tree."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "datasource":
+                found.append(value)
+            found.extend(_datasource_refs(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_datasource_refs(item))
+    return found
