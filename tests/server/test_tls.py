@@ -193,3 +193,43 @@ def test_missing_certificate_file_is_named(server_factory: Any, tmp_path: Path) 
     missing = tmp_path / "nope.pem"
     with pytest.raises(FileNotFoundError, match=r"nope\.pem"):
         server_factory(load=False, tls={"cert": str(missing), "key": str(missing)})
+
+
+def test_admin_cli_over_mutual_tls(
+    server_factory: Any,
+    pki: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import argparse
+
+    from dragoman.server import admin_cli
+
+    server, client = pki["server"], pki["client"]
+    app = server_factory(
+        load=False,
+        auth={"key_db": str(tmp_path / "k.db"), "admin_token": "tls-admin"},
+        tls={
+            "cert": str(server.cert),
+            "key": str(server.key),
+            "client_ca": str(pki["good"].pem),
+            "require_client_cert": True,
+        },
+    )
+    token_file = tmp_path / "token"
+    token_file.write_text("tls-admin\n", encoding="utf-8")
+    monkeypatch.delenv("DRAGOMAN_ADMIN_TOKEN", raising=False)
+    base = ["--address", f"localhost:{app.port}", "--admin-token-file", str(token_file)]
+    tls = ["--tls-ca", str(pki["good"].pem)]
+    mtls = [*tls, "--tls-cert", str(client.cert), "--tls-key", str(client.key)]
+
+    def run(argv: list[str]) -> int:
+        parser = argparse.ArgumentParser()
+        admin_cli.configure(parser)
+        return admin_cli.run(parser.parse_args(argv))
+
+    assert run([*base, *mtls, "keys", "create", "--name", "over-mtls"]) == 0
+    assert "secret: dgm_" in capsys.readouterr().out
+    assert run([*base, *tls, "--timeout", "5", "keys", "list"]) == 1  # no client certificate
+    assert "UNAVAILABLE" in capsys.readouterr().err
