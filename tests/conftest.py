@@ -13,6 +13,7 @@ import random
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -161,3 +162,57 @@ def engine(tiny_nllb_dir: Path, tiny_m2m100_dir: Path) -> Iterator[object]:
     engine.load()
     yield engine
     engine.shutdown(timeout=5)
+
+
+class RedisProcess:
+    """A real redis-server on a free loopback port, which tests may stop and restart."""
+
+    def __init__(self, workdir: Path) -> None:
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self.workdir = workdir
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._process: Any = None
+
+    def start(self) -> None:
+        """Starts the server (no persistence, 64 MB LRU-bounded) and waits for PING."""
+        import subprocess
+        import time
+
+        import redis
+
+        self._process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir), "--maxmemory", "64mb",
+             "--maxmemory-policy", "allkeys-lru"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        for _ in range(200):
+            try:
+                if client.ping():
+                    return
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.025)
+        raise RuntimeError(f"redis-server did not answer on port {self.port}")
+
+    def stop(self) -> None:
+        """Kills the server (SIGKILL: a crash, not a clean shutdown)."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            self._process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisProcess]:
+    """A running redis-server for one test (skipped where redis-server is missing)."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (make system-deps)")
+    server = RedisProcess(tmp_path)
+    server.start()
+    yield server
+    server.stop()
