@@ -210,36 +210,35 @@ def model_identity(model_dir: str | Path, compute_type: str = "") -> str:
 
 @dataclass(frozen=True)
 class CachedSegment:
-    """The cached translation of one sentence.
+    """The cached model output for one source segment.
+
+    It has the `hypotheses` and `scores` of a CTranslate2 result, so the engine
+    assembles texts, alternatives and scores from a hit exactly as from a fresh run.
 
     Attributes:
-        text: The translated sentence.
-        score: Its score, when the request asked for scores.
-        alternatives: Alternative translations with their scores, best first.
+        hypotheses: Target tokens of each hypothesis, best first (target prefix included).
+        scores: The hypotheses' scores, when the options asked for them.
     """
 
-    text: str
-    score: float | None = None
-    alternatives: tuple[tuple[str, float | None], ...] = ()
+    hypotheses: list[list[str]]
+    scores: list[float] = field(default_factory=list)
 
     def encode(self) -> str:
         """Serialises the entry as compact JSON."""
-        data: dict[str, Any] = {"t": self.text}
-        if self.score is not None:
-            data["s"] = self.score
-        if self.alternatives:
-            data["a"] = [list(alt) for alt in self.alternatives]
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(
+            {"h": self.hypotheses, "s": self.scores}, ensure_ascii=False, separators=(",", ":")
+        )
 
     @classmethod
     def decode(cls, value: str) -> CachedSegment | None:
         """Parses an entry; returns None for a malformed one (treated as a miss)."""
         try:
             data = json.loads(value)
-            alternatives = tuple((str(t), s) for t, s in data.get("a", ()))
-            return cls(text=str(data["t"]), score=data.get("s"), alternatives=alternatives)
+            hypotheses = [[str(token) for token in hyp] for hyp in data["h"]]
+            scores = [float(score) for score in data.get("s", ())]
         except (ValueError, KeyError, TypeError):
             return None
+        return cls(hypotheses, scores) if hypotheses else None
 
 
 # --- the in-process back-end -------------------------------------------------------
