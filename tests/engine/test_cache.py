@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from dragoman.engine.cache import (
     KEY_PREFIX,
-    CachedSegment,
     CacheConfig,
+    CachedSegment,
     CacheObserver,
     CacheScope,
     MemoryCache,
@@ -79,7 +79,7 @@ def test_model_identity_follows_adapters_and_compute_type(tmp_path: Path) -> Non
     [
         CachedSegment([["fra_Latn", "▁Bon", "jour"]]),
         CachedSegment([["a", "b"], ["c"]], [-0.5, -1.25]),
-        CachedSegment([["ünï", "‐", "中文", '"quote"']]),
+        CachedSegment([["ünï", "\u2010", "中文", '"quote"']]),
     ],
     ids=["plain", "alternatives+scores", "unicode"],
 )
