@@ -21,6 +21,9 @@ class EngineObserver(Protocol):
     def on_queue_depth(self, model: str, depth: int) -> None:
         """The queue of `model` now holds `depth` segments."""
 
+    def on_model_load(self, model: str, seconds: float) -> None:
+        """`model` finished loading after `seconds`."""
+
 
 class NullObserver:
     """An observer that ignores every event; subclass it to handle only some."""
@@ -34,6 +37,9 @@ class NullObserver:
         """Ignores the event."""
 
     def on_queue_depth(self, model: str, depth: int) -> None:
+        """Ignores the event."""
+
+    def on_model_load(self, model: str, seconds: float) -> None:
         """Ignores the event."""
 
 

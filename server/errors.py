@@ -31,6 +31,7 @@ STATUS_BY_ERROR: dict[type[errors.EngineError], grpc.StatusCode] = {
     errors.DeadlineExceeded: grpc.StatusCode.DEADLINE_EXCEEDED,
     errors.Cancelled: grpc.StatusCode.CANCELLED,
     errors.ShuttingDown: grpc.StatusCode.UNAVAILABLE,
+    errors.CircuitOpen: grpc.StatusCode.UNAVAILABLE,
     errors.ModelLoadError: grpc.StatusCode.UNAVAILABLE,
     errors.EngineError: grpc.StatusCode.INTERNAL,
 }
