@@ -120,6 +120,20 @@ class CircuitBreaker:
             state = self._current_state()
         listener(state)
 
+    def check(self) -> None:
+        """Fails fast while the breaker is open; lets calls on when closed or half-open.
+
+        Use it where work enters (before queueing); `guard` the model call itself.
+
+        Raises:
+            CircuitOpen: The breaker is open.
+        """
+        if not self._config.enabled:
+            return
+        with self._lock:
+            if self._current_state() is BreakerState.OPEN:
+                raise self._open_error()
+
     def before_call(self) -> None:
         """Lets a call through or raises `CircuitOpen`.
 
@@ -141,11 +155,7 @@ class CircuitBreaker:
                 if self._state is not BreakerState.HALF_OPEN:
                     self._state = changed = BreakerState.HALF_OPEN
             else:
-                retry_after = self._retry_after()
-                raise CircuitOpen(
-                    "the translation engine is failing and its circuit breaker is open; "
-                    f"retry in {max(retry_after, 0.1):.1f}s (last error: {self._last_error})"
-                )
+                raise self._open_error()
         if changed is not None:
             logger.info("circuit breaker half-open: letting one trial call through")
             self._notify(changed)
@@ -242,6 +252,12 @@ class CircuitBreaker:
         if self._state is BreakerState.OPEN and self._retry_after() <= 0:
             return BreakerState.HALF_OPEN
         return self._state
+
+    def _open_error(self) -> CircuitOpen:
+        return CircuitOpen(
+            "the translation engine is failing and its circuit breaker is open; retry in "
+            f"{max(self._retry_after(), 0.1):.1f}s (last error: {self._last_error})"
+        )
 
     def _retry_after(self) -> float:
         return self._opened_at + self._config.reset_timeout - self._clock()
