@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from dragoman.server.auth import AuthSettings
 from dragoman.server.ratelimit import RateLimitSettings
+from dragoman.server.reliability import BreakerSettings, CacheSettings
 from dragoman.server.tls import TLSSettings
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
@@ -145,6 +146,10 @@ class Settings(BaseSettings):
         tls: TLS / mutual TLS certificate files.
         max_concurrent_rpcs: RPCs served at once (streams count while open); beyond
             it, RESOURCE_EXHAUSTED at once instead of queueing. 0 = `workers`.
+        cache: The per-segment translation cache (in process unless a URL is set).
+        cache_url: Redis/Dragonfly URL for the cache (`DRAGOMAN_CACHE_URL`); wins
+            over `cache.url`.
+        circuit_breaker: Consecutive engine failures -> UNAVAILABLE for a while.
     """
 
     model_config = SettingsConfigDict(
@@ -170,6 +175,9 @@ class Settings(BaseSettings):
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     tls: TLSSettings = Field(default_factory=TLSSettings)
     max_concurrent_rpcs: int = Field(default=0, ge=0)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    cache_url: str = ""
+    circuit_breaker: BreakerSettings = Field(default_factory=BreakerSettings)
 
     @model_validator(mode="after")
     def _check_models(self) -> Settings:
