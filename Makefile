@@ -8,7 +8,7 @@ PROTOS := $(shell find proto -name '*.proto')
 HOST   ?= 127.0.0.1
 PORT   ?= 50051
 
-.PHONY: serve test lint proto proto-check system-deps demo-model bench clean
+.PHONY: serve test lint proto proto-check proto-breaking system-deps demo-model bench clean
 
 # --- environments ----------------------------------------------------------------
 
@@ -58,6 +58,11 @@ lint: $(VENV)/.dev system-deps
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy engine server
 	cd proto && ../.tools/node_modules/.bin/buf lint
+	bash .ci/buf-breaking
+
+# Fails when proto/ breaks the API against main (see .ci/buf-breaking for what it compares).
+proto-breaking: system-deps
+	bash .ci/buf-breaking
 
 demo-model: $(VENV)/.dev
 	$(BIN)/dragoman demo-model
