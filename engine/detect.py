@@ -1,10 +1,11 @@
 """Source-language guess when a request leaves the source empty.
 
-Models here carry no language-identification model, so the guess is by writing
+Models here carry no language-identification model. The first step is the writing
 system: the script most letters of the text belong to picks the model's languages
-written in it, and the most widely used of those (a fixed preference list, then the
-model's own order) wins. A text in the only Cyrillic language of a model is detected
-exactly; Latin-script text defaults to English when the model has it.
+written in it; a text in the only Cyrillic language of a model is detected exactly.
+When a few languages share the script, `TranslationModel.identify` asks the model
+itself (which candidate's decoder finds the text most likely); with many, the most
+widely used candidate (a fixed preference list, then the model's order) wins.
 """
 
 from __future__ import annotations
@@ -59,13 +60,21 @@ def _scripts_of(language: LanguageInfo) -> set[str]:
     return scripts
 
 
-def detect_language(text: str, languages: Sequence[LanguageInfo]) -> str:
-    """Guesses the model code of `text`'s language among `languages` (never empty)."""
+def script_candidates(text: str, languages: Sequence[LanguageInfo]) -> list[str]:
+    """The model codes written in `text`'s dominant script (all codes when none match)."""
     script = dominant_script(text)
     candidates = [lang.code for lang in languages if script in _scripts_of(lang)]
-    if not candidates:
-        candidates = [lang.code for lang in languages]
+    return candidates or [lang.code for lang in languages]
+
+
+def most_common(candidates: Sequence[str]) -> str:
+    """The most widely used language among `candidates` (by a fixed list), else the first."""
     for code in _PREFERRED:
         if code in candidates:
             return code
     return candidates[0]
+
+
+def detect_language(text: str, languages: Sequence[LanguageInfo]) -> str:
+    """Guesses the model code of `text`'s language among `languages` by script alone."""
+    return most_common(script_candidates(text, languages))

@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 _AUTO_LENGTH_RATIO = 2.0
 _AUTO_LENGTH_SLACK = 10
 _MAX_DECODING_TOKENS = 1024
+# Pieces of a text that language identification looks at.
+_IDENTIFY_PIECES = 48
 
 
 def pick_device(device: str) -> str:
@@ -225,6 +227,24 @@ class TranslationModel:
         for index, step in enumerate(steps):
             if index >= len(prefix):
                 yield step.token
+
+    def identify(self, text: str, candidates: Sequence[str]) -> str:
+        """The candidate language under which the model finds `text` most likely.
+
+        Scores the text's first pieces as a target in each candidate language, with the
+        same text as the source: a decoder prefixed with language c gives high
+        probability to fluent text in c and low probability to another language's words.
+        One small CTranslate2 scoring batch, one example per candidate.
+        """
+        pieces = self.tokenizer.encode(text)[:_IDENTIFY_PIECES]
+        if not pieces:
+            return candidates[0]
+        sources = [self.family.source_tokens(pieces, code) for code in candidates]
+        targets = [[*self.family.target_prefix(code), *pieces] for code in candidates]
+        results = self.translator.score_batch(sources, targets, max_input_length=0)
+        # Skip the language token's own log-probability: it only scores the prefix.
+        means = [sum(r.log_probs[1:]) / max(len(r.log_probs) - 1, 1) for r in results]
+        return candidates[max(range(len(candidates)), key=means.__getitem__)]
 
     def unload(self) -> None:
         """Frees the model's memory."""

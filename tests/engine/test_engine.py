@@ -144,10 +144,13 @@ def test_scores_absent_unless_asked(engine: TranslationEngine) -> None:
     assert translation.score is None and translation.alternatives == ()
 
 
-def test_source_language_is_detected_by_script(engine: TranslationEngine) -> None:
+def test_source_language_is_detected_within_the_script(engine: TranslationEngine) -> None:
     request = TranslationRequest(("Привет мир.", "The cat.", "你好世界。"), "fr")
-    detected = [t.source_language for t in engine.translate(request, CallContext())]
-    assert detected == ["rus_Cyrl", "eng_Latn", "zho_Hans"]
+    cyrillic, latin, han = [t.source_language for t in engine.translate(request, CallContext())]
+    assert cyrillic == "rus_Cyrl"  # the tiny model's only Cyrillic language
+    # Several candidates share the script: the (random) model picks one of them.
+    assert latin in {"eng_Latn", "fra_Latn", "deu_Latn"}
+    assert han in {"zho_Hans", "zho_Hant"}
 
 
 def test_nul_bytes_and_odd_characters_translate(engine: TranslationEngine) -> None:
