@@ -20,6 +20,7 @@ from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
 from dragoman.server.health import TRANSLATION_SERVICE, Health
 from dragoman.server.interceptors import ShutdownGate, build_interceptors
 from dragoman.server.logs import configure_logging
+from dragoman.server.metrics import Metrics, MetricsInterceptor
 from dragoman.server.security import Security
 from dragoman.server.servicer import TranslationServicer
 from dragoman.server.settings import Settings
@@ -31,8 +32,8 @@ from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
 logger = logging.getLogger(__name__)
 
 
-def build_engine(settings: Settings) -> TranslationEngine:
-    """An engine for the models in `settings` (not loaded yet)."""
+def build_engine(settings: Settings, metrics: Metrics | None = None) -> TranslationEngine:
+    """An engine for the models in `settings` (not loaded yet), reporting to `metrics`."""
     specs = [
         ModelSpec(
             name=m.name,
@@ -55,7 +56,7 @@ def build_engine(settings: Settings) -> TranslationEngine:
         max_queue_segments=b.max_queue_segments,
         max_text_chars=settings.limits.max_text_chars,
     )
-    return TranslationEngine(specs, settings.default_model, batching)
+    return TranslationEngine(specs, settings.default_model, batching, observer=metrics)
 
 
 @dataclass
@@ -69,6 +70,7 @@ class App:
     health: Health
     gate: ShutdownGate
     security: Security | None = None
+    metrics: Metrics | None = None
 
     def start(self) -> None:
         """Starts answering RPCs (health reports NOT_SERVING until `load`)."""
@@ -111,13 +113,18 @@ def build_app(settings: Settings, engine: TranslationEngine | None = None) -> Ap
     Raises:
         OSError: The address cannot be bound.
     """
-    engine = engine or build_engine(settings)
+    metrics = Metrics()
+    engine = engine or build_engine(settings, metrics)
     gate = ShutdownGate()
     security = Security.from_settings(settings.auth, settings.rate_limit, settings.tls)
     max_bytes = settings.limits.max_message_bytes
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
-        interceptors=[*build_interceptors(gate), *security.interceptors()],
+        interceptors=[
+            *build_interceptors(gate),
+            MetricsInterceptor(metrics),
+            *security.interceptors(on_reject=metrics.on_reject),
+        ],
         # Beyond this, RESOURCE_EXHAUSTED at once rather than a wait in the pool's queue.
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs or settings.workers,
         options=[
@@ -146,7 +153,7 @@ def build_app(settings: Settings, engine: TranslationEngine | None = None) -> Ap
         raise OSError(f"cannot listen on {address}: {error}") from error
     if port == 0:
         raise OSError(f"cannot listen on {address}: is the port in use?")
-    return App(settings, server, port, engine, health_status, gate, security)
+    return App(settings, server, port, engine, health_status, gate, security, metrics)
 
 
 def create_server(
@@ -166,12 +173,9 @@ def create_server(
     return app.server, app.port
 
 
-def _start_metrics(settings: Settings) -> None:
-    if settings.metrics_port:
-        from prometheus_client import start_http_server
-
-        start_http_server(settings.metrics_port, addr=settings.host)
-        logger.info("metrics on http://%s:%d/metrics", settings.host, settings.metrics_port)
+def _start_metrics(settings: Settings, app: App) -> None:
+    if settings.metrics_port and app.metrics is not None:
+        app.metrics.serve(settings.metrics_port, settings.host, process=True)
 
 
 def serve(settings: Settings) -> int:
@@ -181,7 +185,7 @@ def serve(settings: Settings) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda signum, frame: stop.set())
     app = build_app(settings)
-    _start_metrics(settings)
+    _start_metrics(settings, app)
     app.start()
     logger.info(
         "listening on %s:%d; loading %s",

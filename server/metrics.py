@@ -1,0 +1,343 @@
+"""Prometheus metrics: one table of every metric, the collectors, and the interceptor.
+
+`METRICS` is the single list of metric names, types, labels and meanings; the README
+table and the Grafana dashboard (deploy/grafana/dragoman.json) use exactly these
+names, and a test checks both ways. `Metrics` owns a private registry (so tests can
+run several servers), implements the engine's observer and the cache's observer,
+listens to the circuit breaker, and counts rate-limit refusals through `on_reject`.
+`MetricsInterceptor` counts RPCs by method, status code, model and language pair.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from dragoman.engine.breaker import BreakerState
+from dragoman.engine.cache import CacheObserver
+from dragoman.engine.observer import NullObserver
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    start_http_server,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Latency buckets (seconds): sub-millisecond cache hits up to slow CPU batches.
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+#: Segments per CTranslate2 batch.
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One documented metric.
+
+    Attributes:
+        name: The metric name without the `_total` suffix a counter gets on export.
+        kind: "counter", "gauge" or "histogram".
+        labels: Label names.
+        help: What it measures (also the README table's text).
+        buckets: Histogram buckets.
+    """
+
+    name: str
+    kind: str
+    labels: tuple[str, ...]
+    help: str
+    buckets: tuple[float, ...] = ()
+
+    @property
+    def exported(self) -> str:
+        """The name as scraped (`_total` for counters)."""
+        return f"{self.name}_total" if self.kind == "counter" else self.name
+
+
+METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec("dragoman_requests", "counter", ("rpc", "code", "model", "language_pair"),
+               "RPCs finished, by method, status code, model and source->target pair"),
+    MetricSpec("dragoman_request_duration_seconds", "histogram", ("rpc",),
+               "Total RPC latency, as the server sees it", LATENCY_BUCKETS),
+    MetricSpec("dragoman_in_flight_requests", "gauge", ("rpc",), "RPCs being served now"),
+    MetricSpec("dragoman_queue_wait_seconds", "histogram", ("model",),
+               "Time a segment waited in the batcher queue", LATENCY_BUCKETS),
+    MetricSpec("dragoman_engine_duration_seconds", "histogram", ("model",),
+               "Time CTranslate2 took for one batch", LATENCY_BUCKETS),
+    MetricSpec("dragoman_batch_size", "histogram", ("model",),
+               "Segments per CTranslate2 batch", BATCH_BUCKETS),
+    MetricSpec("dragoman_queue_depth", "gauge", ("model",), "Segments waiting in the queue"),
+    MetricSpec("dragoman_tokens_in", "counter", ("model",), "Source tokens translated"),
+    MetricSpec("dragoman_tokens_out", "counter", ("model",), "Target tokens generated"),
+    MetricSpec("dragoman_cache_hits", "counter", ("backend",), "Segments served from the cache"),
+    MetricSpec("dragoman_cache_misses", "counter", ("backend",),
+               "Segments looked up and not found (including lookups skipped while down)"),
+    MetricSpec("dragoman_cache_errors", "counter", ("backend", "operation"),
+               "Failed cache operations (get, set, clear, stats)"),
+    MetricSpec("dragoman_cache_bypassed", "counter", ("backend", "operation"),
+               "Segments not looked up or stored because the cache was down"),
+    MetricSpec("dragoman_cache_up", "gauge", ("backend",),
+               "1 while the cache back-end answers, 0 while it is bypassed"),
+    MetricSpec("dragoman_rate_limited", "counter", ("rpc", "limit"),
+               "RPCs refused with RESOURCE_EXHAUSTED by a rate limit"),
+    MetricSpec("dragoman_circuit_breaker_state", "gauge", (),
+               "Circuit breaker: 0 closed, 1 half-open, 2 open"),
+    MetricSpec("dragoman_circuit_breaker_opened", "counter", (),
+               "Times the circuit breaker opened"),
+    MetricSpec("dragoman_model_load_seconds", "gauge", ("model",),
+               "Seconds it took to load the model"),
+)  # fmt: skip
+
+_FACTORIES: dict[str, Callable[[MetricSpec, CollectorRegistry], Any]] = {
+    "counter": lambda s, r: Counter(s.name, s.help, s.labels, registry=r),
+    "gauge": lambda s, r: Gauge(s.name, s.help, s.labels, registry=r),
+    "histogram": lambda s, r: Histogram(s.name, s.help, s.labels, registry=r, buckets=s.buckets),
+}
+
+#: Where no model or language pair applies (or the call failed before one was known).
+NONE = "-"
+
+
+class Metrics(NullObserver, CacheObserver):
+    """Every dragoman metric in one registry, fed by the engine, cache, breaker and RPCs."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        """Creates the metrics in `registry` (a new private one by default)."""
+        self.registry = registry or CollectorRegistry()
+        self._metrics: dict[str, Any] = {
+            spec.name: _FACTORIES[spec.kind](spec, self.registry) for spec in METRICS
+        }
+        self.get("dragoman_circuit_breaker_state").set(0)
+
+    def get(self, name: str) -> Any:
+        """The collector of metric `name` (as in `METRICS`)."""
+        return self._metrics[name]
+
+    def serve(self, port: int, host: str = "127.0.0.1", process: bool = False) -> int:
+        """Serves `/metrics` over HTTP on a daemon thread; returns the bound port.
+
+        Args:
+            port: Port to listen on; 0 picks a free one.
+            host: Address to listen on.
+            process: Also export the process, platform and GC metrics (once per process).
+        """
+        if process:
+            ProcessCollector(registry=self.registry)
+            PlatformCollector(registry=self.registry)
+            GCCollector(registry=self.registry)
+        httpd, _ = start_http_server(port, addr=host, registry=self.registry)
+        bound = int(httpd.server_port)
+        logger.info("metrics on http://%s:%d/metrics", host, bound)
+        return bound
+
+    # --- engine observer -----------------------------------------------------------
+
+    def on_batch(
+        self, model: str, size: int, tokens_in: int, tokens_out: int, seconds: float
+    ) -> None:
+        """Records one CTranslate2 batch."""
+        self.get("dragoman_batch_size").labels(model).observe(size)
+        self.get("dragoman_engine_duration_seconds").labels(model).observe(seconds)
+        self.get("dragoman_tokens_in").labels(model).inc(tokens_in)
+        self.get("dragoman_tokens_out").labels(model).inc(tokens_out)
+
+    def on_queue_wait(self, model: str, seconds: float) -> None:
+        """Records a segment's wait in the queue."""
+        self.get("dragoman_queue_wait_seconds").labels(model).observe(seconds)
+
+    def on_queue_depth(self, model: str, depth: int) -> None:
+        """Sets the queue depth of `model`."""
+        self.get("dragoman_queue_depth").labels(model).set(depth)
+
+    def on_model_load(self, model: str, seconds: float) -> None:
+        """Records how long loading `model` took."""
+        self.get("dragoman_model_load_seconds").labels(model).set(seconds)
+
+    # --- cache observer ------------------------------------------------------------
+
+    def on_lookup(self, backend: str, hits: int, misses: int) -> None:
+        """Counts the hits and misses of one lookup."""
+        self.get("dragoman_cache_hits").labels(backend).inc(hits)
+        self.get("dragoman_cache_misses").labels(backend).inc(misses)
+
+    def on_error(self, backend: str, operation: str) -> None:
+        """Counts a failed cache operation."""
+        self.get("dragoman_cache_errors").labels(backend, operation).inc()
+
+    def on_bypass(self, backend: str, operation: str, count: int) -> None:
+        """Counts segments skipped while the cache was down."""
+        self.get("dragoman_cache_bypassed").labels(backend, operation).inc(count)
+
+    def on_availability(self, backend: str, available: bool) -> None:
+        """Sets the cache's up gauge."""
+        self.get("dragoman_cache_up").labels(backend).set(1 if available else 0)
+
+    def cache_attached(self, backend: str) -> None:
+        """Creates the cache series at zero, so dashboards show them before traffic."""
+        self.get("dragoman_cache_hits").labels(backend)
+        self.get("dragoman_cache_misses").labels(backend)
+        self.get("dragoman_cache_up").labels(backend).set(1)
+
+    # --- breaker, rate limits -------------------------------------------------------
+
+    def on_breaker_state(self, state: BreakerState) -> None:
+        """Breaker listener: sets the state gauge, counts openings."""
+        self.get("dragoman_circuit_breaker_state").set(int(state))
+        if state is BreakerState.OPEN:
+            self.get("dragoman_circuit_breaker_opened").inc()
+
+    def on_reject(self, method: str, limit: str) -> None:
+        """Rate-limit hook (`server.guard.RejectHook`): counts one refusal."""
+        self.get("dragoman_rate_limited").labels(rpc_name(method), limit).inc()
+
+
+def rpc_name(method: str) -> str:
+    """`/dragoman.translation.v1.TranslationService/TranslateText` -> `TranslateText`."""
+    return method.rsplit("/", 1)[-1] or method
+
+
+# --- the RPC interceptor -----------------------------------------------------------------
+
+Labeler = Callable[[Any, Any], tuple[str, str]]
+
+
+def _pair(source: str, target: str) -> str:
+    return f"{source or 'auto'}->{target or NONE}"
+
+
+def _translate_labels(request: Any, response: Any) -> tuple[str, str]:
+    first = response.translations[0] if response.translations else None
+    source = request.source_language_code or (first.detected_language_code if first else "")
+    return (first.model if first else request.model or NONE), _pair(
+        source, request.target_language_code
+    )
+
+
+def _stream_labels(config: Any, response: Any) -> tuple[str, str]:
+    source = config.source_language_code or response.detected_language_code
+    return response.model or config.model or NONE, _pair(source, config.target_language_code)
+
+
+#: Method -> labeler of (model, language pair) from the request (or stream config) and
+#: the first response. Only successful calls are labelled: failed ones could carry any
+#: string a caller sends, and label values must stay a bounded set.
+LABELERS: dict[str, Labeler] = {
+    "/dragoman.translation.v1.TranslationService/TranslateText": _translate_labels,
+    "/dragoman.translation.v1.TranslationService/StreamTranslateText": _stream_labels,
+}
+
+_EXEMPT = ("/grpc.health.v1.", "/grpc.reflection.")
+
+
+class _Call:
+    """Book-keeping of one RPC: timing, labels, and the final count."""
+
+    def __init__(self, metrics: Metrics, method: str) -> None:
+        self.metrics, self.method, self.rpc = metrics, method, rpc_name(method)
+        self.labeler = LABELERS.get(method)
+        self.first_request: Any = None
+        self.labels = (NONE, NONE)
+        self.start = time.perf_counter()
+        metrics.get("dragoman_in_flight_requests").labels(self.rpc).inc()
+
+    def response(self, request: Any, response: Any) -> None:
+        if self.labeler is not None and self.labels == (NONE, NONE) and request is not None:
+            try:
+                self.labels = self.labeler(request, response)
+            except (AttributeError, IndexError, TypeError):
+                logger.debug("no metric labels for %s", self.method, exc_info=True)
+
+    def finish(self, context: grpc.ServicerContext, error: BaseException | None) -> None:
+        code = context.code()
+        if code is not None:
+            name = str(code.name)
+        elif isinstance(error, GeneratorExit) or (error is None and not context.is_active()):
+            name = "CANCELLED"  # the caller went away mid-stream
+        else:
+            name = "UNKNOWN" if error is not None else "OK"
+        model, pair = self.labels if name == "OK" else (NONE, NONE)
+        m = self.metrics
+        m.get("dragoman_in_flight_requests").labels(self.rpc).dec()
+        m.get("dragoman_requests").labels(self.rpc, name, model, pair).inc()
+        elapsed = time.perf_counter() - self.start
+        m.get("dragoman_request_duration_seconds").labels(self.rpc).observe(elapsed)
+
+
+class MetricsInterceptor(grpc.ServerInterceptor):
+    """Counts and times every RPC except health checks and reflection."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        """Feeds `metrics`."""
+        self._metrics = metrics
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        """Wraps the method's behaviour with the counting."""
+        handler = continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or method.startswith(_EXEMPT):
+            return handler
+        if handler.request_streaming and handler.response_streaming:
+            return grpc.stream_stream_rpc_method_handler(
+                self._stream_stream(handler.stream_stream, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if not handler.request_streaming and not handler.response_streaming:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary_unary(handler.unary_unary, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler  # no such RPCs in dragoman's services
+
+    def _unary_unary(self, behavior: Any, method: str) -> Any:
+        def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
+            call = _Call(self._metrics, method)
+            error: BaseException | None = None
+            try:
+                response = behavior(request, context)
+                call.response(request, response)
+                return response
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                call.finish(context, error)
+
+        return wrapped
+
+    def _stream_stream(self, behavior: Any, method: str) -> Any:
+        def wrapped(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+            call = _Call(self._metrics, method)
+
+            def watched() -> Iterator[Any]:
+                for message in requests:
+                    if call.labeler and call.first_request is None and message.HasField("config"):
+                        call.first_request = message.config
+                    yield message
+
+            error: BaseException | None = None
+            try:
+                for response in behavior(watched(), context):
+                    call.response(call.first_request, response)
+                    yield response
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                call.finish(context, error)
+
+        return wrapped
