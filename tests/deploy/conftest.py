@@ -58,3 +58,45 @@ def render() -> Callable[[Path], list[dict[str, Any]]]:
         return cache[directory]
 
     return _render
+
+
+def setting_for(env_name: str) -> str:
+    """The `Settings` field a `DRAGOMAN_*` variable sets (`__` nests); fails if none."""
+    from dragoman.server.settings import Settings
+    from pydantic import BaseModel
+
+    assert env_name.startswith("DRAGOMAN_"), env_name
+    model: type[BaseModel] = Settings
+    path = env_name.removeprefix("DRAGOMAN_").lower().split("__")
+    for i, part in enumerate(path):
+        assert part in model.model_fields, f"{env_name}: dragoman has no setting {part!r}"
+        annotation = model.model_fields[part].annotation
+        if i < len(path) - 1:
+            assert isinstance(annotation, type) and issubclass(annotation, BaseModel), env_name
+            model = annotation
+    return ".".join(path)
+
+
+@pytest.fixture(scope="session")
+def check_env() -> Callable[[dict[str, str]], None]:
+    """`check_env(env)`: every DRAGOMAN_* variable is a real setting and `Settings`
+    accepts the values (the way a container would see them)."""
+
+    def _check(env: dict[str, str]) -> None:
+        from dragoman.server.settings import Settings
+
+        ours = {k: v for k, v in env.items() if k.startswith("DRAGOMAN_")}
+        for name in ours:
+            setting_for(name)
+        saved = {k: os.environ.get(k) for k in ours}
+        try:
+            os.environ.update(ours)
+            Settings()
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    return _check

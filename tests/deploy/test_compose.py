@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,16 @@ def test_server_configs_are_valid(compose: dict[str, Any]) -> None:
     assert devices[0]["driver"] == "nvidia"
 
 
+def test_environment_names_real_settings(
+    compose: dict[str, Any], check_env: Callable[[dict[str, str]], None]
+) -> None:
+    check_env(compose["services"]["dragoman"]["environment"])
+    gpu = yaml.safe_load((DEPLOY / "compose" / "gpu.yml").read_text(encoding="utf-8"))
+    check_env(gpu["services"]["dragoman"]["environment"])
+
+
 def test_cache_url_names_the_dragonfly_service(compose: dict[str, Any]) -> None:
-    url = compose["services"]["dragoman"]["environment"]["DRAGOMAN_CACHE__URL"]
+    url = compose["services"]["dragoman"]["environment"]["DRAGOMAN_CACHE_URL"]
     assert url == "redis://dragonfly:6379/0"
     assert "6379" in [str(p) for p in compose["services"]["dragonfly"]["expose"]]
 

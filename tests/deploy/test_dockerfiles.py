@@ -114,6 +114,20 @@ def test_runtime_stage_runs_non_root_with_a_grpc_health_probe(dockerfile: str) -
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES)
+def test_image_environment_names_real_settings(
+    dockerfile: str, check_env: Callable[[dict[str, str]], None]
+) -> None:
+    env: dict[str, str] = {}
+    for keyword, rest in final_stage(dockerfile):
+        if keyword == "ENV":
+            for pair in rest.split():
+                name, _, value = pair.partition("=")
+                env[name] = value
+    assert env["DRAGOMAN_HOST"] == "0.0.0.0"
+    check_env(env)
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES)
 def test_images_install_no_torch(dockerfile: str) -> None:
     runs = " ".join(rest for keyword, rest in final_stage(dockerfile) if keyword == "RUN")
     assert "torch" not in runs.replace("find_spec('torch') is not None", "")

@@ -153,9 +153,19 @@ def test_selectors_and_references_resolve(overlay: str, render: Render) -> None:
     dragonfly = find(objects, "Service", "dragonfly")
     env = {e["name"]: e.get("value") for e in server_container(objects)["env"]}
     port = dragonfly["spec"]["ports"][0]["port"]
-    assert env["DRAGOMAN_CACHE__URL"] == f"redis://dragonfly:{port}/0"
+    assert env["DRAGOMAN_CACHE_URL"] == f"redis://dragonfly:{port}/0"
     dragonfly_pods = find(objects, "Deployment", "dragonfly")["spec"]["template"]["metadata"]
     assert dragonfly["spec"]["selector"].items() <= dragonfly_pods["labels"].items()
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_environment_names_real_settings(
+    overlay: str, render: Render, check_env: Callable[[dict[str, str]], None]
+) -> None:
+    env = {
+        e["name"]: e["value"] for e in server_container(render(K8S / "overlays" / overlay))["env"]
+    }
+    check_env(env)
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
