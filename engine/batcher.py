@@ -134,7 +134,8 @@ class Batcher:
         with self._cond:
             if self._closing:
                 raise ShuttingDown("the server is shutting down; retry on another replica")
-            if len(self._queue) + len(work) > self._config.max_queue_segments:
+            # An empty queue takes any request, so one larger than the bound still runs.
+            if self._queue and len(self._queue) + len(work) > self._config.max_queue_segments:
                 self._stats.add(overloaded=1)
                 raise Overloaded(
                     f"the translation queue of model {self._model!r} is full "

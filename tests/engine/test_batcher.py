@@ -155,6 +155,16 @@ def test_full_queue_reports_overload(
     assert _submit(batcher, model, "Works again.", CallContext()).hypotheses
 
 
+def test_request_larger_than_the_queue_runs_when_idle(
+    gated: tuple[Batcher, Gate, StatsCounter, Recorder], model: TranslationModel
+) -> None:
+    batcher, gate, stats, _ = gated
+    gate.opened.set()
+    source, prefix = _segment(model, "The dog.")
+    outputs = batcher.translate([source] * 50, [prefix] * 50, GREEDY, CallContext())
+    assert len(outputs) == 50 and stats.snapshot().overloaded == 0
+
+
 @pytest.mark.parametrize("how", ["deadline", "cancel"])
 def test_waiting_caller_gives_up_and_its_segment_is_skipped(
     gated: tuple[Batcher, Gate, StatsCounter, Recorder], model: TranslationModel, how: str
