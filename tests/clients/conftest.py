@@ -63,3 +63,93 @@ def live_server(served_model: ModelUnderTest) -> Iterator[str]:
     server.start()
     yield f"127.0.0.1:{port}"
     server.stop(grace=None)
+
+
+@dataclass(frozen=True)
+class Pki:
+    """PEM files of a test CA, a server certificate (localhost) and a client certificate."""
+
+    ca: Path
+    server_cert: Path
+    server_key: Path
+    client_cert: Path
+    client_key: Path
+
+
+def _issue(
+    name: str, issuer: Any, issuer_key: Any, *, ca: bool = False, san: bool = False
+) -> tuple[Any, Any]:
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer or subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if san:
+        names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    return key, builder.sign(issuer_key or key, hashes.SHA256())
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """A throw-away CA with a server and a client certificate."""
+    from cryptography.hazmat.primitives import serialization
+
+    root = tmp_path_factory.mktemp("pki")
+    ca_key, ca_cert = _issue("dragoman test CA", None, None, ca=True)
+    server_key, server_cert = _issue("localhost", ca_cert.subject, ca_key, san=True)
+    client_key, client_cert = _issue("client", ca_cert.subject, ca_key)
+
+    def write(name: str, data: bytes) -> Path:
+        (root / name).write_bytes(data)
+        return root / name
+
+    def pem_key(key: Any) -> bytes:
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    pem = serialization.Encoding.PEM
+    return Pki(
+        ca=write("ca.pem", ca_cert.public_bytes(pem)),
+        server_cert=write("server.pem", server_cert.public_bytes(pem)),
+        server_key=write("server.key", pem_key(server_key)),
+        client_cert=write("client.pem", client_cert.public_bytes(pem)),
+        client_key=write("client.key", pem_key(client_key)),
+    )
+
+
+@pytest.fixture(scope="module")
+def start_server(served_model: ModelUnderTest) -> Iterator[Any]:
+    """start(**settings_overrides) -> address: more servers, stopped at the module's end."""
+    from dragoman.server.app import create_server
+
+    servers: list[Any] = []
+
+    def start(**overrides: Any) -> str:
+        server, port = create_server(server_settings(served_model, **overrides))
+        server.start()
+        servers.append(server)
+        return f"127.0.0.1:{port}"
+
+    yield start
+    for server in servers:
+        server.stop(grace=None)
