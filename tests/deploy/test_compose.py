@@ -140,6 +140,11 @@ def test_grafana_provisions_prometheus_and_the_dashboard(compose: dict[str, Any]
         if isinstance(ref, dict) and "uid" in ref and not str(ref["uid"]).startswith("$")
     }
     assert uids <= {source["uid"], "-- Grafana --", "grafana"}, "unknown data source uid"
+    # Data-source template variables must default to the provisioned Prometheus.
+    variables = panels.get("templating", {}).get("list", [])
+    for variable in (v for v in variables if v.get("type") == "datasource"):
+        assert variable["query"] == source["type"]
+        assert variable.get("current", {}).get("value") in (None, "", source["uid"])
 
 
 def _datasource_refs(node: Any) -> list[Any]:
