@@ -157,18 +157,11 @@ class FeatureProcessor:
 
     Args:
         tokenizer: The model's tokenizer.
-        glossaries: Looks up a stored glossary by name (raises for unknown names).
         max_source_tokens: Longest sentence, in pieces, the model accepts.
     """
 
-    def __init__(
-        self,
-        tokenizer: Tokenizer,
-        glossaries: Callable[[str], Glossary] | None = None,
-        max_source_tokens: int = 510,
-    ) -> None:
+    def __init__(self, tokenizer: Tokenizer, max_source_tokens: int = 510) -> None:
         self._tokenizer = tokenizer
-        self._glossaries = glossaries
         self._max_tokens = max_source_tokens
 
     def needs_features(self, text: str, features: TextFeatures) -> bool:
@@ -185,6 +178,7 @@ class FeatureProcessor:
         features: TextFeatures,
         translate_pieces: TranslatePieces,
         num_hypotheses: int = 1,
+        glossaries: Callable[[str], Glossary] | None = None,
     ) -> FeatureResult:
         """Translates one text with its features.
 
@@ -193,12 +187,13 @@ class FeatureProcessor:
             features: The request's features.
             translate_pieces: Decodes source piece lists with attention (n-best).
             num_hypotheses: How many alternatives to render (>= 1).
+            glossaries: Looks up a stored glossary by name (raises for unknown names).
 
         Raises:
             InvalidOption: Bad glossary, unknown stored glossary, broken markup.
             InputTooLong: A sentence longer than the model accepts.
         """
-        prepared = self._prepare(text, features)
+        prepared = self._prepare(text, features, glossaries)
         sentences = [s for part in prepared.parts if isinstance(part, tuple) for s in part[0]]
         todo = [s for s in sentences if s.needs_model()]
         results = translate_pieces([s.pieces for s in todo]) if todo else []
@@ -218,8 +213,10 @@ class FeatureProcessor:
             texts[0], tuple(texts), tuple(scores), tuple(prepared.applied), len(todo)
         )
 
-    def _prepare(self, text: str, features: TextFeatures) -> _Prepared:
-        glossaries, keep = self._glossaries_of(features)
+    def _prepare(
+        self, text: str, features: TextFeatures, lookup: Callable[[str], Glossary] | None
+    ) -> _Prepared:
+        glossaries, keep = _glossaries_of(features, lookup)
         parsed = parse_markup(text) if features.is_markup else None
         units: list[str | list[Chunk]] = parsed.parts if parsed else [[Chunk(text)]]
         escape: Callable[[str], str] = escape_text if features.is_markup else str
@@ -233,22 +230,6 @@ class FeatureProcessor:
                 chunks += self._split_chunk(chunk, features, glossaries, keep, escape, prepared)
             prepared.parts.append(self._sentences(chunks, escape))
         return prepared
-
-    def _glossaries_of(self, features: TextFeatures) -> tuple[list[Glossary], list[bool]]:
-        glossaries: list[Glossary] = []
-        keep: list[bool] = []
-        if features.do_not_translate:
-            glossaries.append(_compile_dnt(features.do_not_translate))
-            keep.append(True)
-        if features.glossary_entries:
-            glossaries.append(_compile(features.glossary_entries, features.glossary_ignore_case))
-            keep.append(False)
-        if features.glossary_name:
-            if self._glossaries is None:
-                raise InvalidOption("this server has no glossary store; send glossary entries")
-            glossaries.append(self._glossaries(features.glossary_name))
-            keep.append(False)
-        return glossaries, keep
 
     @staticmethod
     def _split_chunk(
@@ -341,6 +322,28 @@ class FeatureProcessor:
                 )
             out.append(render_items(items, prepared.tags) + escape(trailing))
         return "".join(out)
+
+
+def _glossaries_of(
+    features: TextFeatures, lookup: Callable[[str], Glossary] | None
+) -> tuple[list[Glossary], list[bool]]:
+    # Priority: do-not-translate, then inline entries, then the stored glossary.
+    glossaries: list[Glossary] = []
+    keep: list[bool] = []
+    if features.do_not_translate:
+        glossaries.append(_compile_dnt(features.do_not_translate))
+        keep.append(True)
+    if features.glossary_entries:
+        glossaries.append(_compile(features.glossary_entries, features.glossary_ignore_case))
+        keep.append(False)
+    if features.glossary_name:
+        if lookup is None:
+            raise InvalidOption(
+                "this server has no glossary store (--glossary-dir); send glossary entries"
+            )
+        glossaries.append(lookup(features.glossary_name))
+        keep.append(False)
+    return glossaries, keep
 
 
 def _merge_across_fixed(

@@ -15,8 +15,10 @@ from typing import Any
 
 from dragoman.engine.batcher import Batcher, check_context
 from dragoman.engine.config import BatchingConfig, ModelSpec
-from dragoman.engine.detect import detect_language
 from dragoman.engine.errors import InputTooLong, ModelNotFound, ShuttingDown
+from dragoman.engine.feature_path import detect_source, runtime_for, translate_featured
+from dragoman.engine.features import DEFAULT_FEATURES, TextFeatures
+from dragoman.engine.glossary_store import GlossaryStore
 from dragoman.engine.model import PreparedText, TranslationModel
 from dragoman.engine.observer import EngineObserver, EngineStats, NullObserver, StatsCounter
 from dragoman.engine.options import normalize_options
@@ -76,6 +78,8 @@ class TranslationEngine:
         self._batchers: dict[str, Batcher] = {}
         self._closing = False
         self._in_flight = 0
+        #: Stored glossaries that requests may name (set by the server's wiring).
+        self.glossaries: GlossaryStore | None = None
         self._idle = threading.Condition()
 
     # --- lifecycle -----------------------------------------------------------------
@@ -156,24 +160,62 @@ class TranslationEngine:
             model = self._model(request.model)
             options = normalize_options(request.options)
             target = model.languages.resolve(request.target_language, role="target")
-            prepared = [
-                self._prepare(model, text, request.source_language, target)
-                for text in request.texts
-            ]
-            sources = [s for _, p in prepared for s in p.sources]
-            prefixes = [p.target_prefix for _, p in prepared for _ in p.sources]
-            outputs = self._batchers[model.name].translate(sources, prefixes, options, ctx)
+            runtime = runtime_for(model)
+            featured = {
+                index
+                for index, text in enumerate(request.texts)
+                if runtime.processor.needs_features(text, request.features)
+            }
+            plain = [t for i, t in enumerate(request.texts) if i not in featured]
+            done = iter(self._translate_plain(model, plain, request, target, options, ctx))
             translations = []
-            position = 0
-            for source_code, text in prepared:
-                count = len(text.sources)
+            for index, text in enumerate(request.texts):
+                if index not in featured:
+                    translations.append(next(done))
+                    continue
+                self._check_length(text)
+                source = self._source_code(model, text, request.source_language)
                 translations.append(
-                    assemble_translation(
-                        model, text, outputs[position : position + count], source_code, options
+                    translate_featured(
+                        model,
+                        runtime,
+                        text,
+                        source,
+                        target,
+                        request.features,
+                        options,
+                        lambda: check_context(ctx, self._stats),
+                        self.glossaries,
                     )
                 )
-                position += count
             return translations
+
+    def _translate_plain(
+        self,
+        model: TranslationModel,
+        texts: Sequence[str],
+        request: TranslationRequest,
+        target: str,
+        options: DecodingOptions,
+        ctx: CallContext,
+    ) -> list[Translation]:
+        if not texts:
+            return []
+        prepared = [self._prepare(model, text, request.source_language, target) for text in texts]
+        sources = [s for _, p in prepared for s in p.sources]
+        prefixes = [p.target_prefix for _, p in prepared for _ in p.sources]
+        outputs = self._batchers[model.name].translate(sources, prefixes, options, ctx)
+        translations = []
+        position = 0
+        for source_code, text in prepared:
+            count = len(text.sources)
+            translations.append(
+                assemble_translation(
+                    model, text, outputs[position : position + count], source_code, options
+                )
+            )
+            position += count
+        return translations
 
     def stream_segment(
         self,
@@ -186,6 +228,7 @@ class TranslationEngine:
         options: DecodingOptions = DEFAULT_OPTIONS,
         interim: bool = False,
         ctx: CallContext,
+        features: TextFeatures = DEFAULT_FEATURES,
     ) -> Iterator[StreamUpdate]:
         """Translates one streamed segment: interim updates (is_final False), then a final.
 
@@ -193,8 +236,11 @@ class TranslationEngine:
         any other options only the final update comes.
         """
         options = normalize_options(options)
-        if not (interim and options.beam_size == 1 and options.num_alternatives == 0):
-            request = TranslationRequest((text,), target_language, source_language, model, options)
+        greedy = interim and options.beam_size == 1 and options.num_alternatives == 0
+        if not greedy or runtime_for(self._model(model)).processor.needs_features(text, features):
+            request = TranslationRequest(
+                (text,), target_language, source_language, model, options, features
+            )
             (translation,) = self.translate(request, ctx)
             yield StreamUpdate(segment_id, translation.text, True, translation.source_language,
                                translation.model)  # fmt: skip
@@ -232,16 +278,22 @@ class TranslationEngine:
     def _prepare(
         self, model: TranslationModel, text: str, source_language: str, target: str
     ) -> tuple[str, PreparedText]:
+        self._check_length(text)
+        source = self._source_code(model, text, source_language)
+        return source, model.prepare(text, source, target)
+
+    def _check_length(self, text: str) -> None:
         if len(text) > self._batching.max_text_chars:
             raise InputTooLong(
                 f"a text of {len(text)} characters exceeds the limit of "
                 f"{self._batching.max_text_chars}; split it into several contents"
             )
+
+    @staticmethod
+    def _source_code(model: TranslationModel, text: str, source_language: str) -> str:
         if source_language.strip():
-            source = model.languages.resolve(source_language, role="source")
-        else:
-            source = detect_language(text, model.languages.languages)
-        return source, model.prepare(text, source, target)
+            return model.languages.resolve(source_language, role="source")
+        return detect_source(model, text)
 
     def _call(self) -> _InFlight:
         return _InFlight(self)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from dragoman.engine.features import DEFAULT_FEATURES, TextFeatures
+from dragoman.engine.terminology import GlossaryEntry
+
 
 @dataclass(frozen=True)
 class DecodingOptions:
@@ -56,6 +59,7 @@ class TranslationRequest:
         source_language: Source code, model code or alias; empty = detect.
         model: Model name; empty = the default model.
         options: Decoding options.
+        features: Glossaries, do-not-translate terms, placeholder protection, mime type.
     """
 
     texts: tuple[str, ...]
@@ -63,6 +67,7 @@ class TranslationRequest:
     source_language: str = ""
     model: str = ""
     options: DecodingOptions = DecodingOptions()
+    features: TextFeatures = DEFAULT_FEATURES
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,8 @@ class Translation:
         score: Average log-probability per token, when asked for.
         alternatives: Alternative translations, best first, when asked for.
         cached: True when every sentence came from the translation cache.
+        glossary_applied: Glossary entries whose source term occurs in the text and
+            whose target was forced into the translation.
     """
 
     text: str
@@ -92,6 +99,7 @@ class Translation:
     score: float | None = None
     alternatives: tuple[Alternative, ...] = ()
     cached: bool = False
+    glossary_applied: tuple[GlossaryEntry, ...] = ()
 
 
 @dataclass(frozen=True)
