@@ -9,6 +9,7 @@ meaningless but deterministic; tests that check translation quality use the demo
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 from collections.abc import Callable, Iterator
@@ -18,7 +19,10 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO_MODEL_DIR = REPO / "dragoman" / "models" / "demo"
+# DRAGOMAN_TEST_DEMO_MODEL points the demo tests at another build of the demo model.
+DEMO_MODEL_DIR = Path(
+    os.environ.get("DRAGOMAN_TEST_DEMO_MODEL", REPO / "dragoman" / "models" / "demo")
+)
 
 TINY_LANGUAGES = {
     "nllb": ["eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans", "zho_Hant"],
