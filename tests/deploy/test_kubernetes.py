@@ -226,3 +226,12 @@ def test_gpu_overlays_request_one_gpu_and_tolerate_gpu_taints(overlay: str, rend
     assert [t["key"] for t in pod["tolerations"]] == [gpu]
     image = server_container(objects)["image"]
     assert image.endswith("-rocm" if overlay == "rocm" else "-cuda12")
+
+
+def test_cpu_overlay_threads_fit_the_cpu_request(render: Render) -> None:
+    """inter_threads x intra_threads CPU threads per model must not oversubscribe the pod."""
+    objects = render(K8S / "overlays" / "cpu")
+    settings = Settings.load(K8S / "overlays" / "cpu" / "dragoman.yaml")
+    threads = sum(m.inter_threads * m.intra_threads for m in settings.models)
+    cpu = float(server_container(objects)["resources"]["requests"]["cpu"])
+    assert 0 < threads <= cpu
