@@ -4,6 +4,7 @@ grpcurl examples run verbatim against the demo model."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -69,15 +70,22 @@ def test_stream(app: App) -> None:
     assert [(r["segment_id"], r["is_final"]) for r in responses] == [("1", True)]
 
 
-def readme_grpcurl_commands() -> list[str]:
-    """The grpcurl commands in README.md's shell blocks (continuation lines joined)."""
+def readme_examples() -> list[tuple[str, str | None]]:
+    """README.md's grpcurl examples: (shell script, its documented output or None).
+
+    A ```sh block may be followed by a ```json block with its output; a ```console
+    block is `$ command` followed by its output.
+    """
     text = README.read_text(encoding="utf-8")
-    commands = []
-    for block in re.findall(r"```(?:sh|bash|console)\n(.*?)```", text, flags=re.S):
-        for command in block.replace("\\\n", " ").splitlines():
-            if command.strip().startswith("grpcurl "):
-                commands.append(command.strip())
-    return commands
+    examples: list[tuple[str, str | None]] = []
+    for script, output in re.findall(r"```sh\n(.*?)```\s*(?:```json\n(.*?)```)?", text, re.S):
+        if "grpcurl " in script:
+            examples.append((script, output or None))
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
+        command, _, output = block.partition("\n")
+        if command.startswith("$ grpcurl "):
+            examples.append((command.removeprefix("$ "), output))
+    return examples
 
 
 @pytest.fixture(scope="module")
@@ -87,11 +95,17 @@ def demo_app(server_factory: Callable[..., App], demo_model_dir: Path) -> App:
 
 
 def test_readme_examples_run_verbatim(demo_app: App) -> None:
-    commands = readme_grpcurl_commands()
-    assert len(commands) >= 5, "README.md lost its grpcurl examples"
-    for command in commands:
-        local = command.replace("127.0.0.1:50051", f"127.0.0.1:{demo_app.port}")
-        local = re.sub(r"^grpcurl ", f"{_grpcurl()} ", local)
-        result = subprocess.run(["bash", "-c", local], capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, f"{command}\n{result.stderr}"
-        assert "ERROR" not in result.stdout, command
+    examples = readme_examples()
+    assert len(examples) >= 6, "README.md lost its grpcurl examples"
+    env = {**os.environ, "PATH": f"{Path(_grpcurl()).parent}{os.pathsep}{os.environ['PATH']}"}
+    for script, documented in examples:
+        local = script.replace("127.0.0.1:50051", f"127.0.0.1:{demo_app.port}")
+        result = subprocess.run(
+            ["bash", "-c", local], capture_output=True, text=True, timeout=300, env=env
+        )
+        if documented is not None and "ERROR" in documented:
+            assert (result.stdout + result.stderr).strip() == documented.strip(), script
+            continue
+        assert result.returncode == 0, f"{script}\n{result.stderr}"
+        if documented is not None:
+            assert json.loads(result.stdout) == json.loads(documented), script
