@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dragoman.engine.errors import InvalidOption
+from dragoman.engine.features import MIME_TYPES, TextFeatures
+from dragoman.engine.glossary_store import check_name
+from dragoman.engine.langid import LanguageCandidate
+from dragoman.engine.terminology import MAX_GLOSSARY_ENTRIES, GlossaryEntry, validate_entries
 from dragoman.engine.types import (
     DecodingOptions,
     LanguageInfo,
@@ -69,6 +73,49 @@ def request_from_proto(
         source_language=request.source_language_code.strip(),
         model=request.model.strip(),
         options=options_from_proto(request.options),
+        features=features_from_proto(request),
+    )
+
+
+def features_from_proto(
+    message: pb.TranslateTextRequest | pb.StreamingTranslationConfig,
+) -> TextFeatures:
+    """Validated translation features (mime type, glossary, do-not-translate).
+
+    Raises:
+        InvalidOption: Unknown mime type, bad glossary name or entries, empty or too
+            many do-not-translate terms.
+    """
+    mime = message.mime_type.strip().lower()
+    if mime not in MIME_TYPES:
+        valid = ", ".join(t for t in MIME_TYPES if t)
+        raise InvalidOption(
+            f"mime_type {message.mime_type!r} is not supported; use one of: {valid}"
+        )
+    config = message.glossary_config
+    entries = tuple(GlossaryEntry(e.source_term, e.target_term) for e in config.entries)
+    validate_entries(entries, "glossary_config.entries")
+    name = config.glossary.strip()
+    if name:
+        check_name(name)
+    terms = tuple(message.do_not_translate)
+    if len(terms) > MAX_GLOSSARY_ENTRIES:
+        raise InvalidOption(
+            f"do_not_translate has {len(terms)} terms; at most {MAX_GLOSSARY_ENTRIES} are allowed"
+        )
+    for index, term in enumerate(terms):
+        if not term.strip() or term != term.strip():
+            raise InvalidOption(
+                f"do_not_translate[{index}] is {term!r}: terms must be non-empty and have no "
+                "surrounding spaces"
+            )
+    return TextFeatures(
+        glossary_entries=entries,
+        glossary_ignore_case=config.ignore_case,
+        glossary_name=name,
+        do_not_translate=terms,
+        protect_placeholders=not message.disable_placeholder_protection,
+        mime_type=mime,
     )
 
 
@@ -79,6 +126,10 @@ def translation_to_proto(translation: Translation, return_scores: bool) -> pb.Tr
         detected_language_code=translation.source_language,
         model=translation.model,
         cached=translation.cached,
+        applied_glossary_entries=[
+            pb.GlossaryEntry(source_term=e.source, target_term=e.target)
+            for e in translation.glossary_applied
+        ],
     )
     if return_scores and translation.score is not None:
         message.score = translation.score
@@ -134,5 +185,24 @@ def models_to_proto(models: Iterable[ModelInfo]) -> pb.ListModelsResponse:
                 default=model.default,
             )
             for model in sorted(models, key=lambda model: model.name)
+        ]
+    )
+
+
+def detections_to_proto(
+    detections: Iterable[Iterable[LanguageCandidate]],
+) -> pb.DetectLanguageResponse:
+    """DetectLanguage's response, one detection per text in request order."""
+    return pb.DetectLanguageResponse(
+        detections=[
+            pb.LanguageDetection(
+                languages=[
+                    pb.DetectedLanguage(
+                        language_code=c.code, confidence=c.confidence, supported=c.supported
+                    )
+                    for c in candidates
+                ]
+            )
+            for candidates in detections
         ]
     )

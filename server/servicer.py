@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 
 import grpc
-from dragoman.engine.errors import DeadlineExceeded, InvalidRequest
+from dragoman.engine.errors import DeadlineExceeded, InvalidOption, InvalidRequest
 from dragoman.engine.service import TranslationEngine
 from dragoman.engine.types import CallContext
 from dragoman.server import convert, validation
@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 # grpc reports "no deadline" as a remaining time of years (or infinity).
 _NO_DEADLINE_S = 1e8
+#: Most language candidates DetectLanguage returns per text.
+MAX_DETECT_CANDIDATES = 10
 
 
 class TranslationServicer(pb_grpc.TranslationServiceServicer):
@@ -56,6 +58,7 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
             ctx = self._call_context(context, request_id)
             config = _stream_config(next(request_iterator, None))
             options = convert.options_from_proto(config.options)
+            features = convert.features_from_proto(config)
             for index, message in enumerate(request_iterator, start=1):
                 segment = _stream_segment(message, index)
                 where = (
@@ -71,6 +74,7 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
                     options=options,
                     interim=config.interim_results,
                     ctx=ctx,
+                    features=features,
                 )
                 for update in updates:
                     yield convert.update_to_proto(update)
@@ -90,6 +94,24 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
         self._require_ready(context)
         with engine_errors(context, current_request_id()):
             return convert.models_to_proto(self._engine.list_models())
+
+    def DetectLanguage(
+        self, request: pb.DetectLanguageRequest, context: grpc.ServicerContext
+    ) -> pb.DetectLanguageResponse:
+        """Language candidates of each text, mapped to the model's codes."""
+        self._require_ready(context)
+        with engine_errors(context, current_request_id()):
+            validation.check_contents(request.contents, self._limits)
+            count = request.max_candidates or 3
+            if not 1 <= count <= MAX_DETECT_CANDIDATES:
+                raise InvalidOption(
+                    f"max_candidates is {request.max_candidates}; use 1 to "
+                    f"{MAX_DETECT_CANDIDATES} (0 means 3)"
+                )
+            detections = self._engine.detect_language(
+                list(request.contents), request.model.strip(), count
+            )
+            return convert.detections_to_proto(detections)
 
     def _require_ready(self, context: grpc.ServicerContext) -> None:
         """Refuses RPCs with UNAVAILABLE while the models load or the engine drains."""

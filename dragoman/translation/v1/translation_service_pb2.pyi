@@ -38,19 +38,45 @@ class TranslationOptions(_message.Message):
     length_penalty: float
     def __init__(self, quality: _Optional[_Union[Quality, str]] = ..., beam_size: _Optional[int] = ..., num_alternatives: _Optional[int] = ..., return_scores: _Optional[bool] = ..., max_output_tokens: _Optional[int] = ..., repetition_penalty: _Optional[float] = ..., no_repeat_ngram_size: _Optional[int] = ..., length_penalty: _Optional[float] = ...) -> None: ...
 
+class GlossaryEntry(_message.Message):
+    __slots__ = ("source_term", "target_term")
+    SOURCE_TERM_FIELD_NUMBER: _ClassVar[int]
+    TARGET_TERM_FIELD_NUMBER: _ClassVar[int]
+    source_term: str
+    target_term: str
+    def __init__(self, source_term: _Optional[str] = ..., target_term: _Optional[str] = ...) -> None: ...
+
+class TranslationGlossaryConfig(_message.Message):
+    __slots__ = ("glossary", "entries", "ignore_case")
+    GLOSSARY_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    IGNORE_CASE_FIELD_NUMBER: _ClassVar[int]
+    glossary: str
+    entries: _containers.RepeatedCompositeFieldContainer[GlossaryEntry]
+    ignore_case: bool
+    def __init__(self, glossary: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[GlossaryEntry, _Mapping]]] = ..., ignore_case: _Optional[bool] = ...) -> None: ...
+
 class TranslateTextRequest(_message.Message):
-    __slots__ = ("contents", "source_language_code", "target_language_code", "model", "options")
+    __slots__ = ("contents", "source_language_code", "target_language_code", "model", "options", "mime_type", "glossary_config", "do_not_translate", "disable_placeholder_protection")
     CONTENTS_FIELD_NUMBER: _ClassVar[int]
     SOURCE_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
     TARGET_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    GLOSSARY_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    DO_NOT_TRANSLATE_FIELD_NUMBER: _ClassVar[int]
+    DISABLE_PLACEHOLDER_PROTECTION_FIELD_NUMBER: _ClassVar[int]
     contents: _containers.RepeatedScalarFieldContainer[str]
     source_language_code: str
     target_language_code: str
     model: str
     options: TranslationOptions
-    def __init__(self, contents: _Optional[_Iterable[str]] = ..., source_language_code: _Optional[str] = ..., target_language_code: _Optional[str] = ..., model: _Optional[str] = ..., options: _Optional[_Union[TranslationOptions, _Mapping]] = ...) -> None: ...
+    mime_type: str
+    glossary_config: TranslationGlossaryConfig
+    do_not_translate: _containers.RepeatedScalarFieldContainer[str]
+    disable_placeholder_protection: bool
+    def __init__(self, contents: _Optional[_Iterable[str]] = ..., source_language_code: _Optional[str] = ..., target_language_code: _Optional[str] = ..., model: _Optional[str] = ..., options: _Optional[_Union[TranslationOptions, _Mapping]] = ..., mime_type: _Optional[str] = ..., glossary_config: _Optional[_Union[TranslationGlossaryConfig, _Mapping]] = ..., do_not_translate: _Optional[_Iterable[str]] = ..., disable_placeholder_protection: _Optional[bool] = ...) -> None: ...
 
 class TranslationAlternative(_message.Message):
     __slots__ = ("translated_text", "score")
@@ -61,20 +87,22 @@ class TranslationAlternative(_message.Message):
     def __init__(self, translated_text: _Optional[str] = ..., score: _Optional[float] = ...) -> None: ...
 
 class Translation(_message.Message):
-    __slots__ = ("translated_text", "detected_language_code", "model", "score", "alternatives", "cached")
+    __slots__ = ("translated_text", "detected_language_code", "model", "score", "alternatives", "cached", "applied_glossary_entries")
     TRANSLATED_TEXT_FIELD_NUMBER: _ClassVar[int]
     DETECTED_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     ALTERNATIVES_FIELD_NUMBER: _ClassVar[int]
     CACHED_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_GLOSSARY_ENTRIES_FIELD_NUMBER: _ClassVar[int]
     translated_text: str
     detected_language_code: str
     model: str
     score: float
     alternatives: _containers.RepeatedCompositeFieldContainer[TranslationAlternative]
     cached: bool
-    def __init__(self, translated_text: _Optional[str] = ..., detected_language_code: _Optional[str] = ..., model: _Optional[str] = ..., score: _Optional[float] = ..., alternatives: _Optional[_Iterable[_Union[TranslationAlternative, _Mapping]]] = ..., cached: _Optional[bool] = ...) -> None: ...
+    applied_glossary_entries: _containers.RepeatedCompositeFieldContainer[GlossaryEntry]
+    def __init__(self, translated_text: _Optional[str] = ..., detected_language_code: _Optional[str] = ..., model: _Optional[str] = ..., score: _Optional[float] = ..., alternatives: _Optional[_Iterable[_Union[TranslationAlternative, _Mapping]]] = ..., cached: _Optional[bool] = ..., applied_glossary_entries: _Optional[_Iterable[_Union[GlossaryEntry, _Mapping]]] = ...) -> None: ...
 
 class TranslateTextResponse(_message.Message):
     __slots__ = ("translations",)
@@ -83,18 +111,26 @@ class TranslateTextResponse(_message.Message):
     def __init__(self, translations: _Optional[_Iterable[_Union[Translation, _Mapping]]] = ...) -> None: ...
 
 class StreamingTranslationConfig(_message.Message):
-    __slots__ = ("source_language_code", "target_language_code", "model", "options", "interim_results")
+    __slots__ = ("source_language_code", "target_language_code", "model", "options", "interim_results", "mime_type", "glossary_config", "do_not_translate", "disable_placeholder_protection")
     SOURCE_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
     TARGET_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     INTERIM_RESULTS_FIELD_NUMBER: _ClassVar[int]
+    MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    GLOSSARY_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    DO_NOT_TRANSLATE_FIELD_NUMBER: _ClassVar[int]
+    DISABLE_PLACEHOLDER_PROTECTION_FIELD_NUMBER: _ClassVar[int]
     source_language_code: str
     target_language_code: str
     model: str
     options: TranslationOptions
     interim_results: bool
-    def __init__(self, source_language_code: _Optional[str] = ..., target_language_code: _Optional[str] = ..., model: _Optional[str] = ..., options: _Optional[_Union[TranslationOptions, _Mapping]] = ..., interim_results: _Optional[bool] = ...) -> None: ...
+    mime_type: str
+    glossary_config: TranslationGlossaryConfig
+    do_not_translate: _containers.RepeatedScalarFieldContainer[str]
+    disable_placeholder_protection: bool
+    def __init__(self, source_language_code: _Optional[str] = ..., target_language_code: _Optional[str] = ..., model: _Optional[str] = ..., options: _Optional[_Union[TranslationOptions, _Mapping]] = ..., interim_results: _Optional[bool] = ..., mime_type: _Optional[str] = ..., glossary_config: _Optional[_Union[TranslationGlossaryConfig, _Mapping]] = ..., do_not_translate: _Optional[_Iterable[str]] = ..., disable_placeholder_protection: _Optional[bool] = ...) -> None: ...
 
 class TranslationSegment(_message.Message):
     __slots__ = ("segment_id", "text")
@@ -173,3 +209,35 @@ class ListModelsResponse(_message.Message):
     MODELS_FIELD_NUMBER: _ClassVar[int]
     models: _containers.RepeatedCompositeFieldContainer[Model]
     def __init__(self, models: _Optional[_Iterable[_Union[Model, _Mapping]]] = ...) -> None: ...
+
+class DetectLanguageRequest(_message.Message):
+    __slots__ = ("contents", "model", "max_candidates")
+    CONTENTS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    MAX_CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    contents: _containers.RepeatedScalarFieldContainer[str]
+    model: str
+    max_candidates: int
+    def __init__(self, contents: _Optional[_Iterable[str]] = ..., model: _Optional[str] = ..., max_candidates: _Optional[int] = ...) -> None: ...
+
+class DetectedLanguage(_message.Message):
+    __slots__ = ("language_code", "confidence", "supported")
+    LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    SUPPORTED_FIELD_NUMBER: _ClassVar[int]
+    language_code: str
+    confidence: float
+    supported: bool
+    def __init__(self, language_code: _Optional[str] = ..., confidence: _Optional[float] = ..., supported: _Optional[bool] = ...) -> None: ...
+
+class LanguageDetection(_message.Message):
+    __slots__ = ("languages",)
+    LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    languages: _containers.RepeatedCompositeFieldContainer[DetectedLanguage]
+    def __init__(self, languages: _Optional[_Iterable[_Union[DetectedLanguage, _Mapping]]] = ...) -> None: ...
+
+class DetectLanguageResponse(_message.Message):
+    __slots__ = ("detections",)
+    DETECTIONS_FIELD_NUMBER: _ClassVar[int]
+    detections: _containers.RepeatedCompositeFieldContainer[LanguageDetection]
+    def __init__(self, detections: _Optional[_Iterable[_Union[LanguageDetection, _Mapping]]] = ...) -> None: ...

@@ -58,6 +58,11 @@ class TranslationServiceStub:
                 request_serializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.ListModelsRequest.SerializeToString,
                 response_deserializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.ListModelsResponse.FromString,
                 _registered_method=True)
+        self.DetectLanguage = channel.unary_unary(
+                '/dragoman.translation.v1.TranslationService/DetectLanguage',
+                request_serializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.DetectLanguageRequest.SerializeToString,
+                response_deserializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.DetectLanguageResponse.FromString,
+                _registered_method=True)
 
 
 class TranslationServiceServicer:
@@ -97,6 +102,14 @@ class TranslationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DetectLanguage(self, request, context):
+        """Detects the language of each text, with candidates and confidences, and
+        says whether the model translates from each candidate.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TranslationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -119,6 +132,11 @@ def add_TranslationServiceServicer_to_server(servicer, server):
                     servicer.ListModels,
                     request_deserializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.ListModelsRequest.FromString,
                     response_serializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.ListModelsResponse.SerializeToString,
+            ),
+            'DetectLanguage': grpc.unary_unary_rpc_method_handler(
+                    servicer.DetectLanguage,
+                    request_deserializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.DetectLanguageRequest.FromString,
+                    response_serializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.DetectLanguageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -233,6 +251,33 @@ class TranslationService:
             '/dragoman.translation.v1.TranslationService/ListModels',
             dragoman_dot_translation_dot_v1_dot_translation__service__pb2.ListModelsRequest.SerializeToString,
             dragoman_dot_translation_dot_v1_dot_translation__service__pb2.ListModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DetectLanguage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dragoman.translation.v1.TranslationService/DetectLanguage',
+            dragoman_dot_translation_dot_v1_dot_translation__service__pb2.DetectLanguageRequest.SerializeToString,
+            dragoman_dot_translation_dot_v1_dot_translation__service__pb2.DetectLanguageResponse.FromString,
             options,
             channel_credentials,
             insecure,
