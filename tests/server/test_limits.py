@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent import futures
 from typing import Any
 
 import grpc
@@ -77,9 +78,17 @@ def new_key(chan: grpc.Channel, **limits: int) -> tuple[str, str]:
     return created.secret, created.api_key.key_id
 
 
+def rejections(app: Any, rpc: str, limit: str) -> float:
+    """The value of `dragoman_rate_limited_total{rpc, limit}` on `app`."""
+    labels = {"rpc": rpc, "limit": limit}
+    value = app.metrics.registry.get_sample_value("dragoman_rate_limited_total", labels)
+    return value or 0.0
+
+
 def test_request_limit_answers_resource_exhausted_with_retry_info(
-    chan: grpc.Channel, stub: pb_grpc.TranslationServiceStub
+    limited: Any, chan: grpc.Channel, stub: pb_grpc.TranslationServiceStub
 ) -> None:
+    before = rejections(limited, "TranslateText", "requests")
     key, key_id = new_key(chan, request_limit=2)
     other, _ = new_key(chan, request_limit=2)
     for _ in range(2):
@@ -97,9 +106,13 @@ def test_request_limit_answers_resource_exhausted_with_retry_info(
     assert 1 <= int(trailers["retry-after"]) <= WINDOW_S / 2
     # Budgets are per key: another key still gets through.
     assert translate(stub, ["the cat"], bearer(other)).translations
+    assert rejections(limited, "TranslateText", "requests") == before + 1
 
 
-def test_character_limit(chan: grpc.Channel, stub: pb_grpc.TranslationServiceStub) -> None:
+def test_character_limit(
+    limited: Any, chan: grpc.Channel, stub: pb_grpc.TranslationServiceStub
+) -> None:
+    before = rejections(limited, "TranslateText", "characters")
     key, _ = new_key(chan, character_limit=12)
     with pytest.raises(grpc.RpcError) as info:
         translate(stub, ["the cat sees the dog"], bearer(key))  # 20 > 12: can never pass
@@ -111,6 +124,7 @@ def test_character_limit(chan: grpc.Channel, stub: pb_grpc.TranslationServiceStu
         translate(stub, ["a"], bearer(key))
     assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
     assert details(info.value)[0] is not None
+    assert rejections(limited, "TranslateText", "characters") == before + 2
 
 
 def stream_requests(texts: list[str], hold: threading.Event | None = None) -> Iterator[Any]:
@@ -128,8 +142,9 @@ def stream_requests(texts: list[str], hold: threading.Event | None = None) -> It
 
 
 def test_stream_is_charged_per_segment(
-    chan: grpc.Channel, stub: pb_grpc.TranslationServiceStub
+    limited: Any, chan: grpc.Channel, stub: pb_grpc.TranslationServiceStub
 ) -> None:
+    before = rejections(limited, "StreamTranslateText", "characters")
     key, _ = new_key(chan, character_limit=10)
     responses = stub.StreamTranslateText(
         stream_requests(["the cat", "the dog", "a tree"]), metadata=bearer(key), timeout=30
@@ -142,6 +157,7 @@ def test_stream_is_charged_per_segment(
     assert answered == ["0"], "the segment within budget is answered, the rest refused"
     assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
     assert details(info.value)[0] is not None
+    assert rejections(limited, "StreamTranslateText", "characters") == before + 1
 
 
 def test_admin_is_not_rate_limited(stub: pb_grpc.TranslationServiceStub) -> None:
@@ -194,15 +210,31 @@ def test_max_concurrent_rpcs(server_factory: Any) -> None:
 def test_full_engine_queue_answers_resource_exhausted_with_retry_info(
     server_factory: Any,
 ) -> None:
-    app = server_factory(batching={"max_queue_segments": 1})
+    # An empty queue always admits a request; a second one while the first's 300
+    # segments wait (one per batch) does not fit a queue of 10.
+    app = server_factory(
+        batching={"max_queue_segments": 10, "max_batch_size": 1}, cache={"enabled": False}
+    )
+    big = [f"the cat sees the dog number {i}" for i in range(300)]
+    refusal: grpc.RpcError | None = None
     with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
         stub = pb_grpc.TranslationServiceStub(channel)
-        assert translate(stub, ["the cat"]).translations  # one segment fits
-        with pytest.raises(grpc.RpcError) as info:
-            translate(stub, ["the cat", "the dog"])  # two never fit a queue of one
-    assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert "queue" in info.value.details()
-    assert details(info.value)[0] == pytest.approx(1.0)
+        for _attempt in range(5):
+            with futures.ThreadPoolExecutor(1) as pool:
+                first = pool.submit(translate, stub, big)
+                while refusal is None and not first.done():
+                    try:
+                        translate(stub, ["the dog", "a tree"])
+                    except grpc.RpcError as error:
+                        refusal = error
+                assert len(first.result().translations) == 300
+            if refusal is not None:
+                break
+    assert refusal is not None, "the queue never filled up"
+    assert refusal.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "queue" in refusal.details()
+    assert details(refusal)[0] == pytest.approx(1.0)
+    assert dict(refusal.trailing_metadata())["retry-after"] == "1"
 
 
 def test_keys_bring_their_limits_before_auth_is_required(
