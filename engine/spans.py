@@ -67,8 +67,9 @@ def _urls(text: str) -> Iterable[tuple[int, int]]:
         start, end = match.span()
         # Sentence punctuation after a URL is not part of it.
         while end > start and text[end - 1] in ".,;:!?)]}'\"":
-            if text[end - 1] == ")" and "(" in text[start:end]:
-                break
+            url = text[start:end]
+            if url[-1] == ")" and url.count("(") >= url.count(")"):
+                break  # a balanced parenthesis belongs to the URL (Wikipedia links)
             end -= 1
         yield start, end
 

@@ -59,6 +59,18 @@ def _unspaced(char: str) -> bool:
     return name.startswith(("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR"))
 
 
+def _starts(word: str, offset: int) -> list[tuple[int, str]]:
+    # Where a term may start inside a word, with the index key to look up: the word
+    # itself, or every character of a run written without spaces.
+    if not any(_unspaced(c) for c in word):
+        return [(offset, word)]
+    lead = 0
+    while lead < len(word) and not _unspaced(word[lead]):
+        lead += 1
+    starts = [(offset, word[:lead])] if lead else []
+    return starts + [(offset + i, c) for i, c in enumerate(word) if _unspaced(c)]
+
+
 def _is_boundary(text: str, index: int) -> bool:
     # Whether a term may start or end at `index` without cutting a word in two.
     if index <= 0 or index >= len(text):
@@ -91,8 +103,9 @@ class Glossary:
         index: dict[str, list[GlossaryEntry]] = {}
         for entry in self.entries:
             first = _WORD.search(entry.source)
-            key = self._norm(first.group() if first else entry.source.strip())
-            index.setdefault(key, []).append(entry)
+            word = first.group() if first else entry.source.strip()
+            key = word[0] if _unspaced(word[0]) else word
+            index.setdefault(self._norm(key), []).append(entry)
         for bucket in index.values():
             bucket.sort(key=lambda e: -len(e.source))
         object.__setattr__(self, "_index", index)
@@ -118,13 +131,14 @@ class Glossary:
         matches: list[GlossaryMatch] = []
         position = 0
         for word in _WORD.finditer(text):
-            if word.start() < position:
-                continue
-            match = self._match_at(text, word.start(), word.group())
-            if match is None or any(s.start < match.end and match.start < s.end for s in taken):
-                continue
-            matches.append(match)
-            position = match.end
+            for start, key in _starts(word.group(), word.start()):
+                if start < position:
+                    continue
+                match = self._match_at(text, start, key)
+                if match is None or any(s.start < match.end and match.start < s.end for s in taken):
+                    continue
+                matches.append(match)
+                position = match.end
         return matches
 
     def _match_at(self, text: str, start: int, word: str) -> GlossaryMatch | None:
