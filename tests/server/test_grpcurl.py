@@ -89,7 +89,7 @@ def readme_examples() -> list[tuple[str, str | None]]:
 
 
 @pytest.fixture(scope="module")
-def demo_app(server_factory: Callable[..., App], demo_model_dir: Path) -> App:
+def demo_app(demo_model_dir: Path, server_factory: Callable[..., App]) -> App:
     """A server with the demo model, as `make serve` runs it."""
     return server_factory(models=[{"path": str(demo_model_dir), "name": "demo"}])
 
