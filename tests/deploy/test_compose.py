@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,18 @@ def seconds(duration: str) -> float:
     return float(match.group(1))
 
 
+def test_dclint_passes_schema_and_best_practices() -> None:
+    """dclint (npm, installed by .ci/system-deps) validates against the Compose schema."""
+    dclint = REPO / ".tools" / "node_modules" / ".bin" / "dclint"
+    assert dclint.is_file(), "dclint is missing: run `make system-deps`"
+    files = [DEPLOY / "docker-compose.yml", DEPLOY / "compose" / "gpu.yml"]
+    result = subprocess.run(
+        [str(dclint), "--max-warnings", "0", "--color", "false", *map(str, files)],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_services(compose: dict[str, Any]) -> None:
     assert set(compose["services"]) == {"dragoman", "dragonfly", "prometheus", "grafana"}
     build = compose["services"]["dragoman"]["build"]
@@ -67,12 +80,19 @@ def test_bind_mounts_exist_and_are_read_only(compose: dict[str, Any]) -> None:
     assert targets == {"/models", "/etc/dragoman/dragoman.yaml"}
 
 
-def test_host_ports_are_unique(compose: dict[str, Any]) -> None:
-    host_ports = [
-        str(port).split(":")[0]
-        for service in compose["services"].values()
-        for port in service.get("ports", [])
-    ]
+def published(service: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """container port -> (host interface, host port) of a service's `ports`."""
+    mapping = {}
+    for port in service.get("ports", []):
+        interface, host, container = str(port).split(":")
+        mapping[container] = (interface, host)
+    return mapping
+
+
+def test_ports_are_unique_and_published_on_loopback_only(compose: dict[str, Any]) -> None:
+    ports = [p for service in compose["services"].values() for p in published(service).values()]
+    assert {interface for interface, _ in ports} == {"127.0.0.1"}
+    host_ports = [host for _, host in ports]
     assert len(host_ports) == len(set(host_ports))
     assert {"50051", "9464", "9090", "3000"} <= set(host_ports)
 
@@ -112,7 +132,7 @@ def test_prometheus_scrapes_dragoman_and_dragonfly(compose: dict[str, Any]) -> N
         for target in group["targets"]
     }
     assert targets["dragoman"] == "dragoman:9464"
-    assert "9464:9464" in compose["services"]["dragoman"]["ports"]
+    assert "9464" in published(compose["services"]["dragoman"])
     assert targets["dragonfly"] == "dragonfly:6379"
     mounts = {t: s for s, t, _ in bind_mounts(compose["services"]["prometheus"])}
     assert mounts["/etc/prometheus/prometheus.yml"] == DEPLOY / "prometheus" / "prometheus.yml"
@@ -122,10 +142,8 @@ def test_grafana_provisions_prometheus_and_the_dashboard(compose: dict[str, Any]
     provisioning = DEPLOY / "compose" / "grafana" / "provisioning"
     sources = yaml.safe_load((provisioning / "datasources" / "prometheus.yaml").read_text())
     (source,) = sources["datasources"]
-    assert (
-        source["url"] == "http://prometheus:9090"
-        and "9090:9090" in compose["services"]["prometheus"]["ports"]
-    )
+    assert source["url"] == "http://prometheus:9090"
+    assert "9090" in published(compose["services"]["prometheus"])
     providers = yaml.safe_load((provisioning / "dashboards" / "dragoman.yaml").read_text())
     dashboards_dir = providers["providers"][0]["options"]["path"]
     mounts = {t: s for s, t, _ in bind_mounts(compose["services"]["grafana"])}
