@@ -182,9 +182,17 @@ def serve(settings: Settings) -> int:
     """Runs the server until SIGTERM or SIGINT; returns the process exit code."""
     configure_logging(settings.log_format, settings.log_level)
     stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda signum, frame: stop.set())
     app = build_app(settings)
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stop.is_set():
+            # A second signal: stop waiting for in-flight RPCs (they are cancelled).
+            logger.warning("second %s: stopping without waiting", signal.Signals(signum).name)
+            app.server.stop(0)
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, on_signal)
     _start_metrics(settings, app)
     app.start()
     logger.info(

@@ -66,6 +66,7 @@ def request_from_proto(
 ) -> TranslationRequest:
     """A validated engine request from a TranslateText request."""
     validation.check_target(request.target_language_code)
+    validation.check_names("", request.source_language_code, request.model)
     validation.check_contents(request.contents, limits)
     return TranslationRequest(
         texts=tuple(request.contents),

@@ -85,6 +85,7 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
         """The languages of the requested (or default) model."""
         self._require_ready(context)
         with engine_errors(context, current_request_id()):
+            validation.check_name(request.model, "model")
             return convert.languages_to_proto(self._engine.list_languages(request.model.strip()))
 
     def ListModels(
@@ -160,6 +161,7 @@ def _stream_config(
             "{config: {target_language_code: ...}} first, then segments"
         )
     validation.check_target(message.config.target_language_code, "config.target_language_code")
+    validation.check_names("config.", message.config.source_language_code, message.config.model)
     return message.config
 
 

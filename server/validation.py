@@ -56,6 +56,19 @@ def check_option(name: str, value: float) -> float:
     return value
 
 
+#: Longest language code or model name accepted; real ones are a few characters.
+MAX_NAME_CHARS = 64
+
+
+def check_name(value: str, field: str) -> None:
+    """Bounds a language code or model name, so that error messages quoting it stay short."""
+    if len(value) > MAX_NAME_CHARS or "\x00" in value:
+        raise InvalidRequest(
+            f"{field} is not a plausible name ({len(value):,} characters): send a code such "
+            f"as 'fr' or 'fra_Latn', or a model name from ListModels"
+        )
+
+
 def check_target(code: str, field: str = "target_language_code") -> None:
     """Requires a target language; the engine checks that the model serves it."""
     if not code.strip():
@@ -63,6 +76,13 @@ def check_target(code: str, field: str = "target_language_code") -> None:
             f"{field} is required: name the language to translate into, "
             "e.g. 'fr' or 'fra_Latn' (ListLanguages lists a model's codes)"
         )
+    check_name(code, field)
+
+
+def check_names(prefix: str, source: str, model: str) -> None:
+    """Bounds the optional source language code and model name of a request or stream."""
+    check_name(source, f"{prefix}source_language_code")
+    check_name(model, f"{prefix}model")
 
 
 def check_text(text: str, where: str, limits: LimitSettings) -> None:

@@ -40,6 +40,8 @@ CASES: dict[str, Case] = {
     "missing-target": Case(target="", says=("target_language_code is required",)),
     "invalid-target": Case(target="xx-Nope", says=("'xx-Nope'", "fra_Latn")),
     "invalid-source": Case(source="klingon", says=("'klingon'", "eng_Latn")),
+    "huge-target-code": Case(target="x" * 100_000, says=("target_language_code", "100,000")),
+    "huge-model-name": Case(model="m" * 1000, says=("model is not a plausible name",)),
     "unknown-model": Case(
         model="gpt-9", code=grpc.StatusCode.NOT_FOUND, says=("'gpt-9'", "m2m100, nllb")
     ),
