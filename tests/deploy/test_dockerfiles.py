@@ -191,3 +191,11 @@ def test_compose_and_kubernetes_use_the_image_config_path() -> None:
 )
 def test_dockerignore_keeps_environments_out_and_sources_in(path: str, ignored: bool) -> None:
     assert dockerignored(path) is ignored
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES)
+def test_kubernetes_runs_the_image_user(dockerfile: str) -> None:
+    user, group = dict(final_stage(dockerfile))["USER"].split(":")
+    deployment = yaml.safe_load((REPO / "deploy" / "k8s" / "base" / "deployment.yaml").read_text())
+    context = deployment["spec"]["template"]["spec"]["securityContext"]
+    assert (context["runAsUser"], context["runAsGroup"]) == (int(user), int(group))
