@@ -90,7 +90,8 @@ class _Splitter(HTMLParser):
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", source)]
         self.result = ParsedMarkup()
         self.unit: list[Chunk] = []
-        self.stack: list[tuple[str, int]] = []  # open inline elements: (name, tag id)
+        # Open inline elements: (name, tag id, chunks in the unit when it opened).
+        self.stack: list[tuple[str, int, int]] = []
         self.skip: tuple[str, int, int, bool] | None = None  # name, depth, offset, inline
 
     def position(self) -> int:
@@ -111,7 +112,7 @@ class _Splitter(HTMLParser):
         self.unit.append(Chunk("", markup, self.tags()))
 
     def tags(self) -> tuple[int, ...]:
-        return tuple(tag_id for _, tag_id in self.stack)
+        return tuple(tag_id for _, tag_id, _ in self.stack)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         raw = self.get_starttag_text() or f"<{tag}>"
@@ -129,7 +130,7 @@ class _Splitter(HTMLParser):
         if tag in INLINE or tag not in KNOWN_HTML:
             found = _NAME.match(raw)
             self.result.tags.append(InlineTag(raw, f"</{found.group(1) if found else tag}>"))
-            self.stack.append((tag, len(self.result.tags) - 1))
+            self.stack.append((tag, len(self.result.tags) - 1, len(self.unit)))
             return
         self.verbatim(raw)
 
@@ -165,7 +166,7 @@ class _Splitter(HTMLParser):
             self.verbatim(self.source[self.position() : self.source.find(">", self.position()) + 1])
 
     def close_inline(self, tag: str) -> None:
-        names = [name for name, _ in self.stack]
+        names = [name for name, _, _ in self.stack]
         if tag not in names:
             raise InvalidOption(
                 f"unbalanced markup: </{tag}> at character {self.position()} closes no open "
@@ -179,6 +180,8 @@ class _Splitter(HTMLParser):
                 f"while <{inner}> inside it is still open; fix the markup or send it as "
                 "text/plain"
             )
+        if len(self.unit) == self.stack[-1][2]:
+            self.anchor("")  # an empty element (`<b></b>`) still comes back
         self.stack.pop()
 
     def handle_data(self, data: str) -> None:
