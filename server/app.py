@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import grpc
 from dragoman.engine.errors import ModelLoadError
+from dragoman.engine.glossary_store import GlossaryStore
 from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
 from dragoman.server.health import TRANSLATION_SERVICE, Health
 from dragoman.server.interceptors import ShutdownGate, build_interceptors
@@ -56,7 +57,10 @@ def build_engine(settings: Settings, metrics: Metrics | None = None) -> Translat
         max_queue_segments=b.max_queue_segments,
         max_text_chars=settings.limits.max_text_chars,
     )
-    return TranslationEngine(specs, settings.default_model, batching, observer=metrics)
+    engine = TranslationEngine(specs, settings.default_model, batching, observer=metrics)
+    if settings.glossary_dir:
+        engine.glossaries = GlossaryStore(settings.glossary_dir)
+    return engine
 
 
 @dataclass

@@ -150,6 +150,8 @@ class Settings(BaseSettings):
         cache_url: Redis/Dragonfly URL for the cache (`DRAGOMAN_CACHE_URL`); wins
             over `cache.url`.
         circuit_breaker: Consecutive engine failures -> UNAVAILABLE for a while.
+        glossary_dir: Directory of stored glossaries (`<name>.json` or `<name>.tsv`) that
+            requests name in `glossary_config.glossary`; empty = none.
     """
 
     model_config = SettingsConfigDict(
@@ -178,6 +180,7 @@ class Settings(BaseSettings):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     cache_url: str = ""
     circuit_breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+    glossary_dir: str = ""
 
     @model_validator(mode="after")
     def _check_models(self) -> Settings:
