@@ -11,16 +11,21 @@ change (metrics, health).
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 from dragoman.engine.errors import CircuitOpen, EngineError
 
 logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class BreakerState(enum.IntEnum):
@@ -221,6 +226,16 @@ class CircuitBreaker:
             self.record(exc)
             raise
         self.record_success()
+
+    def wrap(self, fn: Callable[P, T]) -> Callable[P, T]:
+        """`fn` run under `guard()`: its failures count, and it fails fast while open."""
+
+        @functools.wraps(fn)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+            with self.guard():
+                return fn(*args, **kwargs)
+
+        return guarded
 
     def status(self) -> BreakerStatus:
         """Returns a snapshot for the admin service."""

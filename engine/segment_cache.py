@@ -103,3 +103,19 @@ class SegmentCache:
             text = _TOKEN_SEP.join(source) + _PART_SEP + _TOKEN_SEP.join(prefix)
             keys.append(segment_key(digest, text))
         return keys
+
+
+def translate_segments(
+    segment_cache: SegmentCache | None,
+    model: str,
+    source_codes: Sequence[str],
+    target: str,
+    options: DecodingOptions,
+    sources: Sequence[Sequence[str]],
+    prefixes: Sequence[Sequence[str]],
+    run: RunFn,
+) -> tuple[list[Any], list[bool]]:
+    """`SegmentCache.translate`, or a plain `run` (nothing cached) without a cache."""
+    if segment_cache is None:
+        return list(run(sources, prefixes)), [False] * len(sources)
+    return segment_cache.translate(model, source_codes, target, options, sources, prefixes, run)

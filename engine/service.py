@@ -11,9 +11,12 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from dragoman.engine.batcher import Batcher, check_context
+from dragoman.engine.breaker import CircuitBreaker
+from dragoman.engine.cache import TranslationCache, model_identity
 from dragoman.engine.config import BatchingConfig, ModelSpec
 from dragoman.engine.errors import InputTooLong, ModelNotFound, ShuttingDown
 from dragoman.engine.feature_path import detect_source, runtime_for, translate_featured
@@ -23,6 +26,7 @@ from dragoman.engine.model import PreparedText, TranslationModel
 from dragoman.engine.observer import EngineObserver, EngineStats, NullObserver, StatsCounter
 from dragoman.engine.options import normalize_options
 from dragoman.engine.results import assemble_translation
+from dragoman.engine.segment_cache import SegmentCache, translate_segments
 from dragoman.engine.types import (
     CallContext,
     DecodingOptions,
@@ -53,6 +57,8 @@ class TranslationEngine:
         default_model: str = "",
         batching: BatchingConfig = DEFAULT_BATCHING,
         observer: EngineObserver | None = None,
+        cache: TranslationCache | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         """Describes the engine; nothing loads until `load()`.
 
@@ -61,6 +67,8 @@ class TranslationEngine:
             default_model: The model used when a request names none (default: the first).
             batching: Batcher settings, shared by every model.
             observer: Receives batch and queue events (metrics).
+            cache: Per-segment translation cache (looked up before batching).
+            breaker: Circuit breaker around the model calls.
         """
         if not models:
             raise ValueError("at least one model is required")
@@ -81,6 +89,9 @@ class TranslationEngine:
         #: Stored glossaries that requests may name (set by the server's wiring).
         self.glossaries: GlossaryStore | None = None
         self._idle = threading.Condition()
+        self.cache = cache
+        self.breaker = breaker
+        self._segment_cache = SegmentCache(cache) if cache is not None else None
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -89,10 +100,20 @@ class TranslationEngine:
         for spec in self._specs:
             if spec.name in self._models:
                 continue
+            started = time.monotonic()
             model = TranslationModel(spec)
+            self._observer.on_model_load(spec.name, time.monotonic() - started)
+            if self._segment_cache is not None:
+                identity = model_identity(model.manifest.path, model.compute_type)
+                self._segment_cache.register(spec.name, identity)
+            run = (
+                model.translate_batch
+                if self.breaker is None
+                else self.breaker.wrap(model.translate_batch)
+            )
             self._models[spec.name] = model
             self._batchers[spec.name] = Batcher(
-                spec.name, model.translate_batch, self._batching, self._stats, self._observer,
+                spec.name, run, self._batching, self._stats, self._observer,
                 workers=model.workers,
             )  # fmt: skip
 
@@ -204,16 +225,21 @@ class TranslationEngine:
         prepared = [self._prepare(model, text, request.source_language, target) for text in texts]
         sources = [s for _, p in prepared for s in p.sources]
         prefixes = [p.target_prefix for _, p in prepared for _ in p.sources]
-        outputs = self._batchers[model.name].translate(sources, prefixes, options, ctx)
+        codes = [code for code, p in prepared for _ in p.sources]
+        outputs, hits = translate_segments(
+            self._segment_cache, model.name, codes, target, options, sources, prefixes,
+            lambda s, p: self._batchers[model.name].translate(s, p, options, ctx),
+        )  # fmt: skip
         translations = []
         position = 0
         for source_code, text in prepared:
             count = len(text.sources)
-            translations.append(
-                assemble_translation(
-                    model, text, outputs[position : position + count], source_code, options
-                )
+            translation = assemble_translation(
+                model, text, outputs[position : position + count], source_code, options
             )
+            if count and all(hits[position : position + count]):
+                translation = replace(translation, cached=True)
+            translations.append(translation)
             position += count
         return translations
 
@@ -321,6 +347,8 @@ class _InFlight:
         with engine._idle:
             if engine._closing:
                 raise ShuttingDown("the server is shutting down; retry on another replica")
+            if engine.breaker is not None:
+                engine.breaker.check()  # fail fast while open, before queueing
             engine._in_flight += 1
         engine._stats.add(requests=1)
 
