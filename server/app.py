@@ -22,6 +22,7 @@ from dragoman.server.health import TRANSLATION_SERVICE, Health
 from dragoman.server.interceptors import ShutdownGate, build_interceptors
 from dragoman.server.logs import configure_logging
 from dragoman.server.metrics import Metrics, MetricsInterceptor
+from dragoman.server.reliability import health_follows_breaker, make_guardrails
 from dragoman.server.security import Security
 from dragoman.server.servicer import TranslationServicer
 from dragoman.server.settings import Settings
@@ -57,7 +58,12 @@ def build_engine(settings: Settings, metrics: Metrics | None = None) -> Translat
         max_queue_segments=b.max_queue_segments,
         max_text_chars=settings.limits.max_text_chars,
     )
-    engine = TranslationEngine(specs, settings.default_model, batching, observer=metrics)
+    cache, breaker = make_guardrails(
+        settings.cache, settings.cache_url, settings.circuit_breaker, metrics
+    )
+    engine = TranslationEngine(
+        specs, settings.default_model, batching, observer=metrics, cache=cache, breaker=breaker
+    )
     if settings.glossary_dir:
         engine.glossaries = GlossaryStore(settings.glossary_dir)
     return engine
@@ -90,6 +96,8 @@ class App:
         if self.settings.warmup:
             self.engine.warmup()
         self.health.set_serving()
+        if self.engine.breaker is not None:
+            self.engine.breaker.add_listener(health_follows_breaker(self.health))
 
     def stop(self, grace: float | None = None) -> None:
         """Drains: NOT_SERVING, refuse new RPCs, finish in-flight ones, stop.

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
     from dragoman.server.health import Health
+    from dragoman.server.metrics import Metrics
 
 
 class CacheSettings(BaseModel):
@@ -95,6 +96,22 @@ def make_cache(
 def make_breaker(settings: BreakerSettings) -> CircuitBreaker:
     """A closed breaker with the configured threshold and timeout."""
     return CircuitBreaker(settings.to_config())
+
+
+def make_guardrails(
+    cache: CacheSettings,
+    cache_url: str,
+    breaker: BreakerSettings,
+    metrics: Metrics | None = None,
+) -> tuple[TranslationCache | None, CircuitBreaker]:
+    """The engine's cache (None when off) and breaker, both reporting to `metrics`."""
+    built_cache = make_cache(cache, cache_url, metrics)
+    built_breaker = make_breaker(breaker)
+    if metrics is not None:
+        built_breaker.add_listener(metrics.on_breaker_state)
+        if built_cache is not None:
+            metrics.cache_attached(built_cache.backend)
+    return built_cache, built_breaker
 
 
 def health_follows_breaker(health: Health) -> Callable[[BreakerState], None]:
