@@ -181,6 +181,8 @@ class TranslationEngine:
             model = self._model(request.model)
             options = normalize_options(request.options)
             target = model.languages.resolve(request.target_language, role="target")
+            for text in request.texts:  # before any per-text scan of a possibly huge text
+                self._check_length(text)
             runtime = runtime_for(model)
             featured = {
                 index
