@@ -19,9 +19,15 @@ from dragoman.engine.breaker import CircuitBreaker
 from dragoman.engine.cache import TranslationCache, model_identity
 from dragoman.engine.config import BatchingConfig, ModelSpec
 from dragoman.engine.errors import InputTooLong, ModelNotFound, ShuttingDown
-from dragoman.engine.feature_path import detect_source, runtime_for, translate_featured
+from dragoman.engine.feature_path import (
+    detect_candidates,
+    detect_source,
+    runtime_for,
+    translate_featured,
+)
 from dragoman.engine.features import DEFAULT_FEATURES, TextFeatures
 from dragoman.engine.glossary_store import GlossaryStore
+from dragoman.engine.langid import LanguageCandidate
 from dragoman.engine.model import PreparedText, TranslationModel
 from dragoman.engine.observer import EngineObserver, EngineStats, NullObserver, StatsCounter
 from dragoman.engine.options import normalize_options
@@ -167,6 +173,13 @@ class TranslationEngine:
     def list_languages(self, model: str = "") -> list[LanguageInfo]:
         """The languages of `model` (default model when empty), sorted by code."""
         return self._model(model).languages.languages
+
+    def detect_language(
+        self, texts: Sequence[str], model: str = "", max_candidates: int = 3
+    ) -> list[list[LanguageCandidate]]:
+        """Language candidates of each text, mapped to `model`'s codes, best first."""
+        loaded = self._model(model)
+        return [detect_candidates(loaded, text, max_candidates) for text in texts]
 
     # --- translation ---------------------------------------------------------------
 
