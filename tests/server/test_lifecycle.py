@@ -177,7 +177,9 @@ def test_sigterm_drains_a_real_serve_process(
             stream = Stream(stub)
             first = stream.translate("before", "The dog eats.")
             server.proc.send_signal(signal.SIGTERM)
-            assert _wait_for(lambda: _status(health, check_health) == "NOT_SERVING")
+            assert _wait_for(lambda: _status(health, check_health) == "NOT_SERVING"), (
+                _status(health, check_health) + "\n" + "".join(server.log)
+            )
             with pytest.raises(grpc.RpcError) as caught:
                 stub.TranslateText(REQUEST, timeout=30)
             assert caught.value.code() == grpc.StatusCode.UNAVAILABLE  # type: ignore[attr-defined]
@@ -185,8 +187,13 @@ def test_sigterm_drains_a_real_serve_process(
             assert after.translated_text == first.translated_text
             assert stream.close() == grpc.StatusCode.OK
         assert server.proc.wait(timeout=120) == 0, "".join(server.log)
-        messages = [json.loads(line).get("message", "") for line in server.log if line[0] == "{"]
+        records = [json.loads(line) for line in server.log if line.startswith("{")]
+        messages = [record["message"] for record in records]
         assert "shutting down" in messages and "stopped" in messages
+        # One JSON line per RPC, with its request id, method and status.
+        refused = [r for r in records if r.get("method", "").endswith("/TranslateText")]
+        assert [r["code"] for r in refused] == ["UNAVAILABLE"], "".join(server.log)
+        assert len(refused[0]["request_id"]) == 32 and refused[0]["duration_ms"] >= 0
     finally:
         if server.proc.poll() is None:
             server.proc.kill()
