@@ -25,6 +25,7 @@ _TOP_LEVEL_FLAGS: dict[str, str] = {
     "log_level": "log_level",
     "warmup": "warmup",
     "max_concurrent_rpcs": "max_concurrent_rpcs",
+    "cache_url": "cache_url",
 }
 #: Flag destination -> batching key.
 _BATCHING_FLAGS: dict[str, str] = {"batching": "enabled", "max_wait_ms": "max_wait_ms"}
@@ -32,6 +33,7 @@ _BATCHING_FLAGS: dict[str, str] = {"batching": "enabled", "max_wait_ms": "max_wa
 #: never a flag (it would show in `ps`): use DRAGOMAN_AUTH__ADMIN_TOKEN or the file.
 _SECTION_FLAGS: dict[str, dict[str, str]] = {
     "auth": {"auth": "enabled", "key_db": "key_db"},
+    "cache": {"cache": "enabled"},
     "tls": {
         "tls_cert": "cert",
         "tls_key": "key",
@@ -81,6 +83,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="mutual TLS: refuse clients without a certificate from --tls-client-ca")  # fmt: skip
     add("--max-concurrent-rpcs", type=int, metavar="N",
         help="RPCs served at once; beyond, RESOURCE_EXHAUSTED (default: --workers)")  # fmt: skip
+    add("--cache-url", metavar="URL",
+        help="Redis/Dragonfly for the translation cache (default: in process)")  # fmt: skip
+    add("--no-cache", dest="cache", action="store_const", const=False,
+        help="turn the translation cache off")  # fmt: skip
 
 
 def _given(args: argparse.Namespace, flags: dict[str, str]) -> dict[str, Any]:
