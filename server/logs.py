@@ -30,6 +30,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class RequestIdFilter(logging.Filter):
+    """Stamps records logged while an RPC is served with its request id.
+
+    So every line about a request (a cache outage, an engine error) carries the id the
+    caller sent or received in `x-request-id`, not only the interceptor's summary line.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Adds `request_id` when the record has none; never drops a record."""
+        if not hasattr(record, "request_id"):
+            from dragoman.server.interceptors import current_request_id
+
+            request_id = current_request_id()
+            if request_id:
+                record.request_id = request_id
+        return True
+
+
 def _text_formatter() -> logging.Formatter:
     return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -45,6 +63,7 @@ def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
     """Sends the root logger's records to stderr in `log_format`."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(FORMATTERS[log_format]())
+    handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
