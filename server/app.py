@@ -151,9 +151,8 @@ def build_app(settings: Settings, engine: TranslationEngine | None = None) -> Ap
     )
     health_status = Health()
     health_pb2_grpc.add_HealthServicer_to_server(health_status.servicer, server)
-    # The engine exposes its cache and breaker once they are configured.
     admin = security.add_services(
-        server, getattr(engine, "cache", None), getattr(engine, "breaker", None)
+        server, engine.cache, engine.breaker, settings.circuit_breaker.to_config()
     )
     reflection.enable_server_reflection(
         (TRANSLATION_SERVICE, health.SERVICE_NAME, *admin, reflection.SERVICE_NAME), server

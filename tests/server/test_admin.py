@@ -132,3 +132,33 @@ def test_without_cache_and_breaker(tmp_path: Path) -> None:
     finally:
         server.stop(grace=None)
         keys.close()
+
+
+def test_admin_sees_the_served_cache_and_breaker(server_factory: Any, tmp_path: Path) -> None:
+    from dragoman.translation.v1 import translation_service_pb2 as pb
+    from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
+
+    app = server_factory(
+        auth={"key_db": str(tmp_path / "k.db"), "admin_token": TOKEN},
+        circuit_breaker={"failure_threshold": 3, "reset_timeout_s": 12.5},
+    )
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        stub = pb_grpc.TranslationServiceStub(channel)
+        admin = apb_grpc.AdminServiceStub(channel)
+        request = pb.TranslateTextRequest(
+            contents=["the red tree sings"],
+            source_language_code="eng_Latn",
+            target_language_code="fra_Latn",
+        )
+        first = stub.TranslateText(request, timeout=30).translations[0]
+        second = stub.TranslateText(request, timeout=30).translations[0]
+        assert (first.cached, second.cached) == (False, True)
+        stats = admin.GetCacheStats(apb.GetCacheStatsRequest(), metadata=ADMIN, timeout=10)
+        assert stats.enabled and stats.backend == "memory" and stats.available
+        assert stats.hits >= 1 and stats.entries >= 1
+        cleared = admin.ClearCache(apb.ClearCacheRequest(), metadata=ADMIN, timeout=10)
+        assert cleared.removed_entries == stats.entries
+        assert not stub.TranslateText(request, timeout=30).translations[0].cached
+        breaker = admin.GetCircuitBreaker(apb.GetCircuitBreakerRequest(), metadata=ADMIN)
+        assert (breaker.enabled, breaker.state) == (True, apb.CIRCUIT_STATE_CLOSED)
+        assert (breaker.failure_threshold, breaker.reset_timeout_seconds) == (3, 12.5)
