@@ -66,6 +66,7 @@ class RedisCache:
         self._backoff = config.backoff_seconds
         self._available = True
         self._hits = self._misses = self._errors = self._bypassed = 0
+        self._bound_checked = False
 
     # --- the protocol ---------------------------------------------------------------
 
@@ -198,9 +199,25 @@ class RedisCache:
         with self._lock:
             was_available, self._available = self._available, True
             self._backoff = self._config.backoff_seconds
+            check_bound, self._bound_checked = not self._bound_checked, True
+        if check_bound:
+            self._warn_if_unbounded()
         if not was_available:
             logger.info("translation cache available again (%s)", self._safe_url())
             self._observer.on_availability(self.backend, True)
+
+    def _warn_if_unbounded(self) -> None:
+        """Warns once when the server has no memory bound (entries would pile up)."""
+        try:
+            limit = self._client.config_get("maxmemory").get("maxmemory")
+        except redis.exceptions.RedisError:
+            return  # CONFIG may be disabled or renamed: nothing to say
+        if str(limit) == "0":
+            logger.warning(
+                "the cache's Redis at %s has no maxmemory: bound it (maxmemory and "
+                "maxmemory-policy allkeys-lru) or it grows until the TTL expires entries",
+                self._safe_url(),
+            )
 
     def _safe_url(self) -> str:
         """The URL without its password, for logs."""

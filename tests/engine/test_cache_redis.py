@@ -148,3 +148,18 @@ def test_retries_bound_the_failed_attempts(retries: int) -> None:
     assert cache._call("get", failing) is None
     assert len(calls) == retries + 1
     assert observer.errors == ["get"]
+
+
+@pytest.mark.parametrize("maxmemory", ["0", "64mb"], ids=["unbounded", "bounded"])
+def test_warns_once_about_an_unbounded_redis(
+    redis_server: Any, maxmemory: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import redis
+
+    redis.Redis.from_url(redis_server.url).config_set("maxmemory", maxmemory)
+    cache, _ = make_cache(redis_server.url)
+    with caplog.at_level("WARNING", logger="dragoman.engine.cache_redis"):
+        cache.get_many(["dragoman:tc:v1:a"])
+        cache.get_many(["dragoman:tc:v1:a"])
+    warnings = [r for r in caplog.records if "no maxmemory" in r.getMessage()]
+    assert len(warnings) == (1 if maxmemory == "0" else 0)
