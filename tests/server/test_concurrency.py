@@ -70,7 +70,11 @@ def _run_clients(app: App) -> tuple[list[str], list[str]]:
 
 
 def test_32_concurrent_clients_are_batched_together(server_factory: Callable[..., App]) -> None:
-    app = server_factory(batching={"enabled": True, "max_wait_ms": 50, "max_batch_size": 64})
+    # No translation cache: the concurrent pass repeats the sequential pass's texts.
+    app = server_factory(
+        batching={"enabled": True, "max_wait_ms": 50, "max_batch_size": 64},
+        cache={"enabled": False},
+    )
     before = app.engine.stats
     expected, results = _run_clients(app)
     after = app.engine.stats
@@ -83,7 +87,7 @@ def test_32_concurrent_clients_are_batched_together(server_factory: Callable[...
 
 
 def test_without_batching_each_request_runs_alone(server_factory: Callable[..., App]) -> None:
-    app = server_factory(batching={"enabled": False})
+    app = server_factory(batching={"enabled": False}, cache={"enabled": False})
     expected, results = _run_clients(app)
     stats = app.engine.stats
     assert results == expected
