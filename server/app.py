@@ -18,6 +18,7 @@ import grpc
 from dragoman.engine.errors import ModelLoadError
 from dragoman.engine.glossary_store import GlossaryStore
 from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
+from dragoman.server.concurrency import ConcurrencyLimit, plan_threads
 from dragoman.server.health import TRANSLATION_SERVICE, Health
 from dragoman.server.interceptors import ShutdownGate, build_interceptors
 from dragoman.server.logs import configure_logging
@@ -130,15 +131,15 @@ def build_app(settings: Settings, engine: TranslationEngine | None = None) -> Ap
     gate = ShutdownGate()
     security = Security.from_settings(settings.auth, settings.rate_limit, settings.tls)
     max_bytes = settings.limits.max_message_bytes
+    limit, threads = plan_threads(settings.workers, settings.max_concurrent_rpcs)
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
+        futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rpc"),
         interceptors=[
             *build_interceptors(gate),
             MetricsInterceptor(metrics),
+            ConcurrencyLimit(limit),
             *security.interceptors(on_reject=metrics.on_reject),
         ],
-        # Beyond this, RESOURCE_EXHAUSTED at once rather than a wait in the pool's queue.
-        maximum_concurrent_rpcs=settings.max_concurrent_rpcs or settings.workers,
         options=[
             ("grpc.max_receive_message_length", max_bytes),
             ("grpc.max_send_message_length", max_bytes),

@@ -145,7 +145,9 @@ class Settings(BaseSettings):
         rate_limit: Per-caller request and character budgets.
         tls: TLS / mutual TLS certificate files.
         max_concurrent_rpcs: RPCs served at once (streams count while open); beyond
-            it, RESOURCE_EXHAUSTED at once instead of queueing. 0 = `workers`.
+            it, RESOURCE_EXHAUSTED at once instead of queueing. Health checks,
+            reflection and admin calls are exempt and get 4 extra threads of their
+            own. 0 = `workers`.
         cache: The per-segment translation cache (in process unless a URL is set).
         cache_url: Redis/Dragonfly URL for the cache (`DRAGOMAN_CACHE_URL`); wins
             over `cache.url`.

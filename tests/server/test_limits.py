@@ -10,6 +10,7 @@ from typing import Any
 import grpc
 import pytest
 from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 from dragoman.admin.v1 import admin_service_pb2 as apb
@@ -191,6 +192,18 @@ def test_max_concurrent_rpcs(server_factory: Any) -> None:
             with pytest.raises(grpc.RpcError) as info:
                 translate(stub, ["the cat"])
             assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "2 concurrent RPCs" in info.value.details()
+            assert details(info.value)[0] == pytest.approx(1.0)
+            # Probes are exempt: a busy server is not an unhealthy one.
+            health = health_pb2_grpc.HealthStub(channel)
+            status = health.Check(health_pb2.HealthCheckRequest(), timeout=10)
+            assert status.status == health_pb2.HealthCheckResponse.SERVING
+            refused = app.metrics.registry.get_sample_value(
+                "dragoman_requests_total",
+                {"rpc": "TranslateText", "code": "RESOURCE_EXHAUSTED", "model": "-",
+                 "language_pair": "-"},
+            )  # fmt: skip
+            assert refused == 1
         finally:
             hold.set()
             for stream in streams:
@@ -254,3 +267,16 @@ def test_keys_bring_their_limits_before_auth_is_required(
         # Without a key (or with a wrong one) the caller is anonymous, with the default budget.
         assert translate(stub, ["the cat"]).translations
         assert translate(stub, ["the cat"], bearer("dgm_x_y")).translations
+
+
+@pytest.mark.parametrize(
+    ("workers", "setting", "expected"),
+    [(64, 0, (64, 68)), (8, 2, (2, 12)), (4, 100, (100, 104))],
+    ids=["default", "below-workers", "above-workers"],
+)
+def test_thread_plan_keeps_threads_for_probes(
+    workers: int, setting: int, expected: tuple[int, int]
+) -> None:
+    from dragoman.server.concurrency import plan_threads
+
+    assert plan_threads(workers, setting) == expected
