@@ -111,19 +111,25 @@ class KeyStore:
 
     def __init__(self, path: str | Path, clock: Callable[[], float] = time.time) -> None:
         self._path = str(path)
+        self._clock = clock
+        self._lock = threading.Lock()
+        try:
+            self._db = self._open()
+        except (OSError, sqlite3.Error) as error:
+            raise OSError(f"cannot open the API key database {self._path!r}: {error}") from error
+
+    def _open(self) -> sqlite3.Connection:
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
             # Hashes only, but still nobody else's business: owner read/write.
             os.close(os.open(self._path, os.O_CREAT | os.O_RDWR, 0o600))
-        self._clock = clock
-        self._lock = threading.Lock()
         # One connection guarded by a lock: SQLite serialises writers anyway, and
         # reads by primary key take microseconds.
-        self._db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-        with self._lock:
-            if self._path != ":memory:":
-                self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(_SCHEMA)
+        db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+        if self._path != ":memory:":
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute(_SCHEMA)
+        return db
 
     def close(self) -> None:
         """Closes the database."""

@@ -118,3 +118,14 @@ def test_database_file_is_private(tmp_path: Path) -> None:
         assert (tmp_path / "private.sqlite3").stat().st_mode & 0o777 == 0o600
     finally:
         store.close()
+
+
+def test_unusable_path_is_reported(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(OSError, match="API key database"):
+        KeyStore(blocker / "keys.sqlite3")
+    garbage = tmp_path / "garbage.sqlite3"
+    garbage.write_bytes(b"this is not a SQLite database" * 200)
+    with pytest.raises(OSError, match="API key database"):
+        KeyStore(garbage)
