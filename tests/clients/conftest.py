@@ -153,3 +153,13 @@ def start_server(served_model: ModelUnderTest) -> Iterator[Any]:
     yield start
     for server in servers:
         server.stop(grace=None)
+
+
+@pytest.fixture(scope="session")
+def settings_for(served_model: ModelUnderTest) -> Any:
+    """settings_for(**overrides) -> server Settings for the served model."""
+
+    def build(**overrides: Any) -> Any:
+        return server_settings(served_model, **overrides)
+
+    return build
