@@ -1,0 +1,124 @@
+"""`dragoman serve --auth` and `dragoman admin` as real processes, as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import grpc
+import pytest
+
+from dragoman.translation.v1 import translation_service_pb2 as pb
+from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
+
+TOKEN = "process-admin-token"
+
+
+class Serve:
+    """`dragoman serve` in a subprocess; `port()` waits for its 'serving on' record."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dragoman.cli", "serve", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.log: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.log.append(line)
+            self.lines.put(line)
+        self.lines.put("")
+
+    def port(self) -> int:
+        while line := self.lines.get(timeout=120):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if record.get("message", "").startswith("serving on"):
+                return int(record["port"])
+        raise AssertionError("dragoman serve exited early:\n" + "".join(self.log))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def admin(port: int, *argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dragoman.cli", "admin", "--address", f"127.0.0.1:{port}", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_operator_workflow(tiny_nllb_dir: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "DRAGOMAN_AUTH__ADMIN_TOKEN": TOKEN}
+    server = Serve(
+        ["--model", f"tiny={tiny_nllb_dir}", "--port", "0", "--device", "cpu",
+         "--intra-threads", "1", "--grace-period", "5", "--log-format", "json",
+         "--auth", "--key-db", str(tmp_path / "keys.sqlite3"), "--no-warmup"],
+        env,
+    )  # fmt: skip
+    cli_env = {k: v for k, v in env.items() if not k.startswith("DRAGOMAN_")}
+    try:
+        port = server.port()
+        refused = admin(port, "keys", "list", env=cli_env)
+        assert refused.returncode == 2 and "no admin token" in refused.stderr
+
+        cli_env["DRAGOMAN_ADMIN_TOKEN"] = TOKEN
+        created = admin(port, "--json", "keys", "create", "--name", "ops", env=cli_env)
+        assert created.returncode == 0, created.stderr
+        answer = json.loads(created.stdout)
+        key, key_id = answer["secret"], answer["api_key"]["key_id"]
+
+        request = pb.TranslateTextRequest(
+            contents=["the cat sees the dog"],
+            source_language_code="eng_Latn",
+            target_language_code="fra_Latn",
+        )
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.TranslationServiceStub(channel)
+            metadata = (("authorization", f"Bearer {key}"),)
+            assert stub.TranslateText(request, metadata=metadata, timeout=30).translations
+            with pytest.raises(grpc.RpcError) as info:
+                stub.TranslateText(request, timeout=30)
+            assert info.value.code() is grpc.StatusCode.UNAUTHENTICATED
+
+            listed = admin(port, "keys", "list", env=cli_env)
+            assert listed.returncode == 0 and key_id in listed.stdout and "ops" in listed.stdout
+            assert key.rsplit("_", 1)[1] not in listed.stdout
+            assert admin(port, "keys", "revoke", key_id, env=cli_env).returncode == 0
+            with pytest.raises(grpc.RpcError) as info:
+                stub.TranslateText(request, metadata=metadata, timeout=30)
+            assert info.value.code() is grpc.StatusCode.UNAUTHENTICATED
+
+        stats = admin(port, "--json", "cache", "stats", env=cli_env)
+        assert stats.returncode == 0 and json.loads(stats.stdout)["backend"] == "memory"
+        breaker = admin(port, "breaker", "status", env=cli_env)
+        assert breaker.returncode == 0 and "CIRCUIT_STATE_CLOSED" in breaker.stdout
+    finally:
+        server.stop()
+    # The secret never reaches the server's log.
+    assert all(key.rsplit("_", 1)[1] not in line for line in server.log)
