@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -211,8 +212,9 @@ class TranslationEngine:
                     continue
                 self._check_length(text)
                 source = self._source_code(model, text, request.source_language)
-                translations.append(
-                    translate_featured(
+                # This path calls CTranslate2 itself: its failures count for the breaker too.
+                with self.breaker.guard() if self.breaker is not None else nullcontext():
+                    featured_translation = translate_featured(
                         model,
                         runtime,
                         text,
@@ -223,7 +225,7 @@ class TranslationEngine:
                         lambda: check_context(ctx, self._stats),
                         self.glossaries,
                     )
-                )
+                translations.append(featured_translation)
             return translations
 
     def _translate_plain(
