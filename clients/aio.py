@@ -49,6 +49,7 @@ class _AsyncFeed:
         self._source = _aiter(source)
         self._lock = asyncio.Lock()
         self._ledger = ledger
+        self.error: Exception | None = None
 
     async def _pull(self, attempt: Attempt) -> tuple[str, Segment] | None:
         async with self._lock:
@@ -58,6 +59,10 @@ class _AsyncFeed:
             try:
                 item = await anext(self._source)
             except StopAsyncIteration:
+                self._ledger.exhausted = True
+                return None
+            except Exception as error:
+                self.error = error
                 self._ledger.exhausted = True
                 return None
             return self._ledger.add(item)
@@ -194,6 +199,8 @@ class AsyncTranslationClient:
                         f"the server ended the stream with {ledger.pending} segments unanswered",
                     )
             except grpc.RpcError as error:
+                if feed.error is not None:
+                    raise feed.error from error
                 failures += 1
                 out_of_time = deadline is not None and time.monotonic() >= deadline
                 if not policy.is_retryable(error) or failures >= policy.max_attempts or out_of_time:
@@ -204,6 +211,8 @@ class AsyncTranslationClient:
             finally:
                 attempt.done = True
                 call.cancel()
+        if feed.error is not None:
+            raise feed.error
 
     async def _call(
         self, method: Callable[..., Awaitable[T]], request: Any, timeout: float | None

@@ -86,6 +86,9 @@ class SyncFeed:
         self._source = source
         self._source_lock = threading.Lock()
         self._ledger = ledger
+        #: What the caller's iterator raised; the stream is half-closed and the
+        #: exception re-raised to the caller once the sent segments are answered.
+        self.error: Exception | None = None
 
     def _pull(self, attempt: Attempt) -> tuple[str, Segment] | None:
         # One attempt at a time reads the caller's iterator; a dead attempt that was
@@ -97,6 +100,10 @@ class SyncFeed:
             try:
                 item = next(self._source)
             except StopIteration:
+                self._ledger.exhausted = True
+                return None
+            except Exception as error:
+                self.error = error
                 self._ledger.exhausted = True
                 return None
             return self._ledger.add(item)

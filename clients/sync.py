@@ -172,6 +172,8 @@ class TranslationClient:
 
         Raises:
             DragomanError: A non-retryable error, or retries exhausted.
+            Exception: Whatever `segments` raised, after the segments before it are
+                answered.
         """
         config = convert.stream_config(to, source, model, options, interim_results)
         ledger = StreamLedger()
@@ -200,6 +202,8 @@ class TranslationClient:
                         f"the server ended the stream with {ledger.pending} segments unanswered",
                     )
             except grpc.RpcError as error:
+                if feed.error is not None:
+                    raise feed.error from error
                 failures += 1
                 out_of_time = deadline is not None and time.monotonic() >= deadline
                 if not policy.is_retryable(error) or failures >= policy.max_attempts or out_of_time:
@@ -212,6 +216,8 @@ class TranslationClient:
             finally:
                 attempt.done = True
                 call.cancel()
+        if feed.error is not None:
+            raise feed.error
 
     def _call(self, method: Callable[..., T], request: Any, timeout: float | None) -> T:
         """One unary call with the deadline, metadata and retries."""

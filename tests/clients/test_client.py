@@ -158,3 +158,18 @@ def test_sync_client_is_thread_safe(client: TranslationClient, served_model) -> 
     for thread in threads:
         thread.join(timeout=60)
     assert not errors and len(set(results)) == 1 and len(results) == 8
+
+
+def test_a_failing_source_is_raised_after_its_segments_are_answered(
+    client: TranslationClient, served_model
+) -> None:
+    def segments() -> Iterator[str]:
+        yield "Hello world."
+        yield "The cat eats."
+        raise LookupError("the caller's source broke")
+
+    finals = []
+    with pytest.raises(LookupError, match="source broke"):
+        for result in client.translate_stream(segments(), to=served_model.target):
+            finals.append(result.segment_id)
+    assert sorted(finals) == ["0", "1"]
