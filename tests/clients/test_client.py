@@ -173,3 +173,11 @@ def test_a_failing_source_is_raised_after_its_segments_are_answered(
         for result in client.translate_stream(segments(), to=served_model.target):
             finals.append(result.segment_id)
     assert sorted(finals) == ["0", "1"]
+
+
+def test_dns_target_like_a_headless_service(live_server: str, served_model) -> None:
+    """`dns:///name:port` is resolved by gRPC and balanced over every address it returns."""
+    port = live_server.rsplit(":", 1)[1]
+    with TranslationClient(f"dns:///localhost:{port}", health_check_service="") as client:
+        assert client.target == f"dns:///localhost:{port}"
+        assert client.translate_text("Hello.", to=served_model.target).text
