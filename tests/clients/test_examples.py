@@ -69,7 +69,7 @@ def test_grpcurl_script(live_server: str, served_model) -> None:
 
 def _run_node(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [_node(), str(NODE_DIR / "translate.js"), *args],
+        [_node(), str(NODE_DIR / "translate.cjs"), *args],
         env=_env(), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 
@@ -96,3 +96,42 @@ def test_node_client_reports_bad_language(live_server: str) -> None:
     done = _run_node("--address", live_server, "--to", "xx_Nope", "Hello.")
     assert done.returncode == 2
     assert "INVALID_ARGUMENT" in done.stderr and "supported codes are" in done.stderr
+
+
+@pytest.fixture(scope="module")
+def connect_client() -> Path:
+    """clients/node/translate-connect.mjs with its code freshly generated from proto/ by buf."""
+    _node()
+    done = subprocess.run(
+        ["npm", "run", "--silent", "generate"], cwd=NODE_DIR, env=_env(),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (NODE_DIR / "gen" / "dragoman" / "translation" / "v1").is_dir()
+    return NODE_DIR / "translate-connect.mjs"
+
+
+def test_buf_generated_connect_client(connect_client: Path, live_server, served_model) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [_node(), str(connect_client), "--address", live_server, *args],
+            env=_env(), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    texts = ["Hello world.", "The cat eats."]
+    done = run("--to", served_model.target, "--from", served_model.source, *texts)
+    assert done.returncode == 0, done.stderr
+    unary = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [u["source"] for u in unary] == texts
+    assert all(u["translation"] and u["model"] == served_model.name for u in unary)
+
+    done = run("--to", served_model.target, "--stream", *texts)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert {line["segment_id"]: line["translation"] for line in lines} == {
+        "0": unary[0]["translation"], "1": unary[1]["translation"],
+    }  # fmt: skip
+
+    done = run("--to", "xx_Nope", "Hello.")
+    assert done.returncode == 2
+    assert "InvalidArgument" in done.stderr and "supported codes are" in done.stderr

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Translates text with a dragoman server from Node.js (@grpc/grpc-js + @grpc/proto-loader).
 //
-//   node translate.js --address 127.0.0.1:50051 --to fra_Latn [--from eng_Latn] [--stream]
+//   node translate.cjs --address 127.0.0.1:50051 --to fra_Latn [--from eng_Latn] [--stream]
 //                     [--api-key KEY] [--ca ca.pem] TEXT...
 //
 // Several --address flags are balanced round-robin. UNAVAILABLE and RESOURCE_EXHAUSTED are
