@@ -15,6 +15,7 @@ from dragoman.clients.errors import DragomanError, from_rpc_error
 from dragoman.clients.retry import ClientStats
 from dragoman.clients.stream import Attempt, StreamLedger
 from dragoman.clients.types import (
+    DetectedLanguage,
     Language,
     Model,
     Segment,
@@ -135,6 +136,20 @@ class AsyncTranslationClient:
     async def translate_text(self, text: str, to: str, **kwargs: Any) -> Translation:
         """Translates one text; keyword arguments as for `translate`."""
         return (await self.translate([text], to, **kwargs))[0]
+
+    async def detect_language(
+        self,
+        contents: Sequence[str],
+        *,
+        model: str = "",
+        max_candidates: int = 0,
+        timeout: float | None = None,
+    ) -> list[tuple[DetectedLanguage, ...]]:
+        """The candidate languages of each text; see `TranslationClient.detect_language`."""
+        request = pb.DetectLanguageRequest(
+            contents=list(contents), model=model, max_candidates=max_candidates
+        )
+        return convert.detections(await self._call(self._stub.DetectLanguage, request, timeout))
 
     async def list_languages(
         self, model: str = "", *, timeout: float | None = None

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 from dragoman.clients.types import (
     Alternative,
+    DetectedLanguage,
+    Glossary,
+    GlossaryEntry,
     Language,
     Model,
     StreamResult,
@@ -24,9 +29,18 @@ QUALITIES: dict[str, int] = {
 }
 
 
+#: TranslationOptions fields that are request fields, not decoding options.
+_REQUEST_LEVEL = {
+    "mime_type": "",
+    "glossary": None,
+    "do_not_translate": (),
+    "protect_placeholders": True,
+}
+
+
 def options_to_proto(options: TranslationOptions | None) -> pb.TranslationOptions | None:
-    """Builds the proto options, or None when every option is the server default."""
-    if options is None or options == TranslationOptions():
+    """Builds the proto decoding options, or None when all are the server default."""
+    if options is None or replace(options, **_REQUEST_LEVEL) == TranslationOptions():
         return None
     if options.quality not in QUALITIES:
         valid = ", ".join(repr(q) for q in QUALITIES if q)
@@ -43,6 +57,36 @@ def options_to_proto(options: TranslationOptions | None) -> pb.TranslationOption
     )
 
 
+def _glossary(glossary: Glossary | None) -> pb.TranslationGlossaryConfig | None:
+    if glossary is None:
+        return None
+    return pb.TranslationGlossaryConfig(
+        glossary=glossary.name,
+        entries=[
+            pb.GlossaryEntry(source_term=e.source_term, target_term=e.target_term)
+            for e in glossary.entries
+        ],
+        ignore_case=glossary.ignore_case,
+    )
+
+
+def _shared_fields(
+    target: str, source: str, model: str, options: TranslationOptions | None
+) -> dict[str, Any]:
+    """Fields TranslateTextRequest and StreamingTranslationConfig have in common."""
+    options = options or TranslationOptions()
+    return {
+        "source_language_code": source,
+        "target_language_code": target,
+        "model": model,
+        "options": options_to_proto(options),
+        "mime_type": options.mime_type,
+        "glossary_config": _glossary(options.glossary),
+        "do_not_translate": list(options.do_not_translate),
+        "disable_placeholder_protection": not options.protect_placeholders,
+    }
+
+
 def translate_request(
     contents: Sequence[str],
     target: str,
@@ -52,11 +96,7 @@ def translate_request(
 ) -> pb.TranslateTextRequest:
     """Builds a TranslateTextRequest."""
     return pb.TranslateTextRequest(
-        contents=list(contents),
-        source_language_code=source,
-        target_language_code=target,
-        model=model,
-        options=options_to_proto(options),
+        contents=list(contents), **_shared_fields(target, source, model, options)
     )
 
 
@@ -70,11 +110,7 @@ def stream_config(
     """Builds the first message of a translation stream."""
     return pb.StreamTranslateTextRequest(
         config=pb.StreamingTranslationConfig(
-            source_language_code=source,
-            target_language_code=target,
-            model=model,
-            options=options_to_proto(options),
-            interim_results=interim_results,
+            interim_results=interim_results, **_shared_fields(target, source, model, options)
         )
     )
 
@@ -97,6 +133,9 @@ def translation(message: pb.Translation) -> Translation:
             Alternative(text=a.translated_text, score=a.score) for a in message.alternatives
         ),
         cached=message.cached,
+        applied_glossary_entries=tuple(
+            GlossaryEntry(e.source_term, e.target_term) for e in message.applied_glossary_entries
+        ),
     )
 
 
@@ -133,4 +172,15 @@ def models(message: pb.ListModelsResponse) -> list[Model]:
             default=m.default,
         )
         for m in message.models
+    ]
+
+
+def detections(message: pb.DetectLanguageResponse) -> list[tuple[DetectedLanguage, ...]]:
+    """Converts a DetectLanguageResponse: the candidates per text, most likely first."""
+    return [
+        tuple(
+            DetectedLanguage(code=c.language_code, confidence=c.confidence, supported=c.supported)
+            for c in detection.languages
+        )
+        for detection in message.detections
     ]

@@ -14,6 +14,7 @@ from dragoman.clients.errors import DragomanError, from_rpc_error
 from dragoman.clients.retry import ClientStats
 from dragoman.clients.stream import Attempt, StreamLedger, SyncFeed
 from dragoman.clients.types import (
+    DetectedLanguage,
     Language,
     Model,
     Segment,
@@ -106,6 +107,27 @@ class TranslationClient:
     def translate_text(self, text: str, to: str, **kwargs: Any) -> Translation:
         """Translates one text; keyword arguments as for `translate`."""
         return self.translate([text], to, **kwargs)[0]
+
+    def detect_language(
+        self,
+        contents: Sequence[str],
+        *,
+        model: str = "",
+        max_candidates: int = 0,
+        timeout: float | None = None,
+    ) -> list[tuple[DetectedLanguage, ...]]:
+        """The candidate languages of each text, most likely first.
+
+        Args:
+            contents: The texts.
+            model: Model whose language codes the candidates are mapped to.
+            max_candidates: Candidates per text, 1 to 10; 0 is the server's default (3).
+            timeout: Deadline in seconds, retries included.
+        """
+        request = pb.DetectLanguageRequest(
+            contents=list(contents), model=model, max_candidates=max_candidates
+        )
+        return convert.detections(self._call(self._stub.DetectLanguage, request, timeout))
 
     def list_languages(self, model: str = "", *, timeout: float | None = None) -> list[Language]:
         """The languages of a model (the default model when `model` is empty)."""

@@ -6,8 +6,42 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class GlossaryEntry:
+    """A source term and the text it must become.
+
+    Attributes:
+        source_term: The source term, matched as whole words.
+        target_term: What the term must become in the translation.
+    """
+
+    source_term: str
+    target_term: str
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """Terminology for a request: a glossary stored on the server, inline entries, or both.
+
+    Attributes:
+        name: Name of a glossary stored on the server; empty for none.
+        entries: Inline entries; they win over the stored glossary where both match.
+        ignore_case: Match the inline entries' source terms regardless of case.
+    """
+
+    name: str = ""
+    entries: tuple[GlossaryEntry, ...] = ()
+    ignore_case: bool = False
+
+    @classmethod
+    def of(cls, terms: dict[str, str], ignore_case: bool = False) -> Glossary:
+        """Inline entries from a `{source_term: target_term}` mapping."""
+        entries = tuple(GlossaryEntry(s, t) for s, t in terms.items())
+        return cls(entries=entries, ignore_case=ignore_case)
+
+
+@dataclass(frozen=True)
 class TranslationOptions:
-    """Decoding options; every field left at its default means the server's default.
+    """How to translate; every field left at its default means the server's default.
 
     Attributes:
         quality: `fast` (greedy), `balanced` or `best`; ignored when `beam_size` is set.
@@ -19,6 +53,12 @@ class TranslationOptions:
         repetition_penalty: Penalty on tokens already generated (1.0 to 5.0); 0 is none.
         no_repeat_ngram_size: Forbid repeating n-grams of this size; 0 disables.
         length_penalty: Length normalisation exponent in beam search; 0 means 1.0.
+        mime_type: `text/plain` (default) or `text/html` (also XHTML/XML): markup is
+            kept and only the text translated.
+        glossary: Terms whose translation is forced.
+        do_not_translate: Terms kept exactly as they are (product names, identifiers).
+        protect_placeholders: Keep placeholders (`{name}`, `%s`, ICU messages), URLs,
+            e-mail addresses and code spans byte-identical (the server's default).
     """
 
     quality: str = ""
@@ -29,6 +69,10 @@ class TranslationOptions:
     repetition_penalty: float = 0.0
     no_repeat_ngram_size: int = 0
     length_penalty: float = 0.0
+    mime_type: str = ""
+    glossary: Glossary | None = None
+    do_not_translate: tuple[str, ...] = ()
+    protect_placeholders: bool = True
 
 
 @dataclass(frozen=True)
@@ -56,6 +100,7 @@ class Translation:
         score: Average log-probability per token (0.0 unless scores were asked for).
         alternatives: Alternative translations, best first.
         cached: True when every sentence came from the server's translation cache.
+        applied_glossary_entries: The glossary entries that matched the text.
     """
 
     text: str
@@ -64,6 +109,23 @@ class Translation:
     score: float = 0.0
     alternatives: tuple[Alternative, ...] = ()
     cached: bool = False
+    applied_glossary_entries: tuple[GlossaryEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class DetectedLanguage:
+    """A possible language of a text.
+
+    Attributes:
+        code: The model's code when the model serves the language, else the
+            detector's ISO 639 code (`und` for a text without letters).
+        confidence: 0 to 1.
+        supported: True when the model translates from this language.
+    """
+
+    code: str
+    confidence: float = 0.0
+    supported: bool = False
 
 
 @dataclass(frozen=True)
