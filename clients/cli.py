@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dragoman.clients.sync import TranslationClient
+    from dragoman.clients.types import TranslationOptions
 
 #: Default server address; DRAGOMAN_ADDRESS overrides it.
 DEFAULT_ADDRESS = "127.0.0.1:50051"
@@ -42,6 +43,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--server-name", default="", help="name to check in the server certificate")
     add("--timeout", type=float, default=30.0, metavar="S", help="deadline per request")
     add("--quality", choices=["fast", "balanced", "best"], help="decoder quality")
+    add("--mime-type", default="", help="text/plain (default) or text/html: keep the markup")
+    add("--term", action="append", default=[], metavar="SOURCE=TARGET",
+        help="glossary entry: translate SOURCE as TARGET (repeat)")  # fmt: skip
+    add("--glossary", default="", metavar="NAME", help="a glossary stored on the server")
+    add("--keep", action="append", default=[], metavar="TERM",
+        help="term kept exactly as it is (repeat)")  # fmt: skip
     add("--json", action="store_true", help="print one JSON object per translation")
     add("--list-languages", action="store_true", help="list the model's languages and exit")
     add("--list-models", action="store_true", help="list the server's models and exit")
@@ -71,10 +78,31 @@ def _stdin_batches() -> Iterator[list[str]]:
         yield batch
 
 
-def _translate(client: TranslationClient, args: argparse.Namespace, texts: list[str]) -> None:
-    from dragoman.clients.types import Translation, TranslationOptions
+def options_from_args(args: argparse.Namespace) -> TranslationOptions:
+    """TranslationOptions from the flags.
 
-    options = TranslationOptions(quality=args.quality or "")
+    Raises:
+        ValueError: A --term without `=`.
+    """
+    from dragoman.clients.types import Glossary, GlossaryEntry, TranslationOptions
+
+    entries = []
+    for term in args.term:
+        source, sep, target = term.partition("=")
+        if not sep or not source or not target:
+            raise ValueError(f"--term {term!r} needs the form SOURCE=TARGET")
+        entries.append(GlossaryEntry(source, target))
+    glossary = Glossary(args.glossary, tuple(entries)) if entries or args.glossary else None
+    return TranslationOptions(
+        quality=args.quality or "", mime_type=args.mime_type, glossary=glossary,
+        do_not_translate=tuple(args.keep),
+    )  # fmt: skip
+
+
+def _translate(client: TranslationClient, args: argparse.Namespace, texts: list[str]) -> None:
+    from dragoman.clients.types import Translation
+
+    options = options_from_args(args)
     # Blank lines stay blank: the server rejects empty texts.
     wanted = [t for t in texts if t.strip()]
     results = iter(
@@ -113,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
         print("dragoman translate: --to CODE is required", file=sys.stderr)
         return 2
     try:
+        options_from_args(args)
         client = _client(args)
     except (ValueError, OSError) as error:
         print(f"dragoman translate: {error}", file=sys.stderr)

@@ -81,3 +81,13 @@ def test_dragoman_translate_command(live_server, served_model, expected) -> None
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [expected["Hello world."]]
+
+
+def test_glossary_terms_and_kept_terms(live_server, served_model, monkeypatch, capsys) -> None:
+    argv = ["--address", live_server, "--to", served_model.target, "--term", "cat=CHAT",
+            "--keep", "Dragoman", "The cat likes Dragoman."]  # fmt: skip
+    assert _run(argv, monkeypatch) == 0
+    out = capsys.readouterr().out
+    assert "CHAT" in out and "Dragoman" in out
+    assert _run([*argv[:4], "--term", "cat", "Hi."], monkeypatch) == 2
+    assert "SOURCE=TARGET" in capsys.readouterr().err
