@@ -132,7 +132,7 @@ def test_round_robin_survives_sigkill_and_sigterm(servers, served_model) -> None
     client = TranslationClient(
         [address for _, address in servers],
         timeout=30,
-        retry=RetryPolicy(max_attempts=8, initial_backoff_s=0.05, max_backoff_s=1.0),
+        retry=RetryPolicy(max_attempts=10, initial_backoff_s=0.05, max_backoff_s=1.0),
     )
     stop = threading.Event()
     tallies = [StreamTally() for _ in range(STREAMS)]
