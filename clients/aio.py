@@ -172,6 +172,19 @@ class AsyncTranslationClient:
             return False
         return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
 
+    async def wait_until_serving(self, timeout: float = 60.0, interval: float = 0.2) -> None:
+        """Polls health until SERVING.
+
+        Raises:
+            TimeoutError: Not SERVING within `timeout` seconds.
+        """
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if await self.is_serving(timeout=max(0.1, min(5.0, end - time.monotonic()))):
+                return
+            await asyncio.sleep(interval)
+        raise TimeoutError(f"{self.target} is not SERVING after {timeout} s")
+
     async def translate_stream(
         self,
         segments: SegmentSource,

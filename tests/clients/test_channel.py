@@ -6,7 +6,14 @@ import json
 
 import grpc
 import pytest
-from dragoman.clients import ChannelConfig, KeepaliveConfig, RetryPolicy, TlsConfig, build_target
+from dragoman.clients import (
+    ChannelConfig,
+    KeepaliveConfig,
+    RetryPolicy,
+    TlsConfig,
+    TranslationOptions,
+    build_target,
+)
 
 
 @pytest.mark.parametrize(
@@ -110,3 +117,24 @@ def test_only_unavailable_and_resource_exhausted_are_retried(
 ) -> None:
     assert RetryPolicy().is_retryable(_Error(code)) is retryable
     assert RetryPolicy().is_retryable(ValueError("not an RPC error")) is False
+
+
+def test_request_level_options_are_not_decoding_options() -> None:
+    from dragoman.clients import Glossary, convert
+
+    assert convert.options_to_proto(None) is None
+    only_request_level = TranslationOptions(
+        mime_type="text/html", glossary=Glossary("terms"), do_not_translate=("Acme",),
+        protect_placeholders=False,
+    )  # fmt: skip
+    assert convert.options_to_proto(only_request_level) is None
+    request = convert.translate_request(["x"], "fr", options=only_request_level)
+    assert request.mime_type == "text/html"
+    assert request.glossary_config.glossary == "terms"
+    assert list(request.do_not_translate) == ["Acme"]
+    assert request.disable_placeholder_protection is True
+    assert not request.HasField("options")
+    best = convert.translate_request(["x"], "fr", options=TranslationOptions(quality="best"))
+    assert best.options.quality == 3 and best.disable_placeholder_protection is False
+    with pytest.raises(ValueError, match="'fast', 'balanced', 'best'"):
+        convert.options_to_proto(TranslationOptions(quality="slow"))

@@ -87,3 +87,23 @@ def test_rate_limit_is_waited_out_with_retry_info(start_server: Start, served_mo
     with TranslationClient(address, timeout=0.3) as client, pytest.raises(ResourceExhausted):
         for _ in range(4):
             client.translate_text("Hello.", to=served_model.target)
+
+
+def test_async_client_waits_out_the_rate_limit(start_server: Start, served_model) -> None:
+    import asyncio
+
+    from dragoman.clients import AsyncTranslationClient
+
+    address = start_server(rate_limit={"enabled": True, "window_s": 1.0, "requests": 2})
+
+    async def main() -> tuple[list[str], int]:
+        async with AsyncTranslationClient(address, timeout=20) as client:
+            await client.wait_until_serving(timeout=10)
+            texts = [
+                (await client.translate_text("Hello.", to=served_model.target)).text
+                for _ in range(5)
+            ]
+            return texts, client.stats.retries
+
+    texts, retries = asyncio.run(main())
+    assert all(texts) and retries >= 1
