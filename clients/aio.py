@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -27,8 +26,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from dragoman.translation.v1 import translation_service_pb2 as pb
 from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
-
-logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 SegmentSource = Iterable[str | Segment] | AsyncIterable[str | Segment]
@@ -204,7 +201,6 @@ class AsyncTranslationClient:
         ledger = StreamLedger()
         feed = _AsyncFeed(segments, ledger)
         deadline = self._base.deadline(timeout, stream=True)
-        policy = self._base.settings.retry
         self.stats.add(calls=1)
         failures = 0
         while not ledger.finished:
@@ -230,12 +226,8 @@ class AsyncTranslationClient:
                 if feed.error is not None:
                     raise feed.error from error
                 failures += 1
-                out_of_time = deadline is not None and time.monotonic() >= deadline
-                if not policy.is_retryable(error) or failures >= policy.max_attempts or out_of_time:
-                    raise from_rpc_error(error, failures) from error
-                logger.info("stream lost (%s); reopening with %d pending", error, ledger.pending)
-                self.stats.add(stream_reconnects=1)
-                await asyncio.sleep(policy.backoff(failures, error))
+                pause = self._base.stream_backoff(error, failures, deadline, ledger.pending)
+                await asyncio.sleep(pause)
             finally:
                 attempt.done = True
                 call.cancel()

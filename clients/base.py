@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import grpc
 from dragoman.clients.channel import ChannelConfig, KeepaliveConfig, TlsConfig, build_target
+from dragoman.clients.errors import from_rpc_error
 from dragoman.clients.retry import ClientStats, RetryPolicy
+
+logger = logging.getLogger(__name__)
 
 #: Default deadline of a unary call, retries included, in seconds.
 DEFAULT_TIMEOUT_S = 30.0
@@ -103,3 +108,19 @@ class ClientBase:
     def remaining(deadline: float | None) -> float | None:
         """Seconds left until `deadline` (at least 1 ms), or None for no deadline."""
         return None if deadline is None else max(0.001, deadline - time.monotonic())
+
+    def stream_backoff(
+        self, error: grpc.RpcError, failures: int, deadline: float | None, pending: int
+    ) -> float:
+        """After a stream's `failures`-th failure in a row: seconds to wait before reopening.
+
+        Raises:
+            DragomanError: The error is not retryable, attempts or time ran out.
+        """
+        policy = self.settings.retry
+        out_of_time = deadline is not None and time.monotonic() >= deadline
+        if not policy.is_retryable(error) or failures >= policy.max_attempts or out_of_time:
+            raise from_rpc_error(error, failures) from error
+        logger.info("stream lost (%s); reopening with %d segments pending", error, pending)
+        self.stats.add(stream_reconnects=1)
+        return policy.backoff(failures, error)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -26,8 +25,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from dragoman.translation.v1 import translation_service_pb2 as pb
 from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
-
-logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -201,7 +198,6 @@ class TranslationClient:
         ledger = StreamLedger()
         feed = SyncFeed(iter(segments), ledger)
         deadline = self._base.deadline(timeout, stream=True)
-        policy = self._base.settings.retry
         self.stats.add(calls=1)
         failures = 0
         while not ledger.finished:
@@ -227,14 +223,7 @@ class TranslationClient:
                 if feed.error is not None:
                     raise feed.error from error
                 failures += 1
-                out_of_time = deadline is not None and time.monotonic() >= deadline
-                if not policy.is_retryable(error) or failures >= policy.max_attempts or out_of_time:
-                    raise from_rpc_error(error, failures) from error
-                logger.info(
-                    "stream lost (%s); reopening with %d pending", error.code(), ledger.pending
-                )
-                self.stats.add(stream_reconnects=1)
-                time.sleep(policy.backoff(failures, error))
+                time.sleep(self._base.stream_backoff(error, failures, deadline, ledger.pending))
             finally:
                 attempt.done = True
                 call.cancel()
