@@ -57,12 +57,13 @@ def server_settings(model: ModelUnderTest, **overrides: Any) -> Any:
 @pytest.fixture(scope="module")
 def live_server(served_model: ModelUnderTest) -> Iterator[str]:
     """A started server; yields its address `127.0.0.1:PORT`."""
-    from dragoman.server.app import create_server
+    from dragoman.server.app import build_app
 
-    server, port = create_server(server_settings(served_model))
-    server.start()
-    yield f"127.0.0.1:{port}"
-    server.stop(grace=None)
+    app = build_app(server_settings(served_model))
+    app.start()
+    app.load()
+    yield f"127.0.0.1:{app.port}"
+    app.stop(grace=0)
 
 
 @dataclass(frozen=True)
@@ -140,19 +141,20 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 @pytest.fixture(scope="module")
 def start_server(served_model: ModelUnderTest) -> Iterator[Any]:
     """start(**settings_overrides) -> address: more servers, stopped at the module's end."""
-    from dragoman.server.app import create_server
+    from dragoman.server.app import build_app
 
-    servers: list[Any] = []
+    apps: list[Any] = []
 
     def start(**overrides: Any) -> str:
-        server, port = create_server(server_settings(served_model, **overrides))
-        server.start()
-        servers.append(server)
-        return f"127.0.0.1:{port}"
+        app = build_app(server_settings(served_model, **overrides))
+        apps.append(app)
+        app.start()
+        app.load()
+        return f"127.0.0.1:{app.port}"
 
     yield start
-    for server in servers:
-        server.stop(grace=None)
+    for app in apps:
+        app.stop(grace=0)
 
 
 @pytest.fixture(scope="session")
