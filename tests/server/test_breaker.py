@@ -133,3 +133,30 @@ def test_admin_reset_closes_it(flaky: tuple[App, FlakyTranslator]) -> None:
         assert health(channel) == SERVING
         assert code_of(stub) == grpc.StatusCode.OK
         assert gauge(app, "dragoman_circuit_breaker_state") == 0
+
+
+def test_featured_requests_count_too(flaky: tuple[App, FlakyTranslator]) -> None:
+    """Glossary requests take their own path to CTranslate2; its failures count as well."""
+    app, translator = flaky
+    breaker = app.engine.breaker
+    assert breaker is not None
+    glossary = pb.TranslateTextRequest(
+        contents=["the cat"],
+        target_language_code="fra_Latn",
+        glossary_config=pb.TranslationGlossaryConfig(
+            entries=[pb.GlossaryEntry(source_term="cat", target_term="chat")]
+        ),
+    )
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        stub = pb_grpc.TranslationServiceStub(channel)
+        translator.failing = True
+        try:
+            for _ in range(2):
+                with pytest.raises(grpc.RpcError) as error:
+                    stub.TranslateText(glossary, timeout=60)
+                assert error.value.code() == grpc.StatusCode.INTERNAL
+            assert code_of(stub) == grpc.StatusCode.UNAVAILABLE
+        finally:
+            translator.failing = False
+            breaker.reset()
+        assert stub.TranslateText(glossary, timeout=60).translations[0].translated_text
