@@ -6,26 +6,49 @@ import argparse
 import logging
 from pathlib import Path
 
-QUANTIZATION_CHOICES = ("int8", "int8_float16", "int8_float32", "int8_bfloat16", "float16",
-                        "bfloat16", "float32")  # fmt: skip
+QUANTIZATION_CHOICES = (
+    "int8",
+    "int8_float16",
+    "int8_float32",
+    "int8_bfloat16",
+    "float16",
+    "bfloat16",
+    "float32",
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Adds the convert options."""
     parser.add_argument("model", metavar="MODEL_OR_DIR", help="hub id or local HF model dir")
     parser.add_argument("--output", "-o", type=Path, required=True, help="CT2 model directory")
-    parser.add_argument("--adapter", action="append", default=[], metavar="DIR",
-                        help="LoRA adapter to merge (repeatable, merged in order)")  # fmt: skip
+    parser.add_argument(
+        "--adapter",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="LoRA adapter to merge (repeatable, merged in order)",
+    )
     parser.add_argument("--quantization", default="int8", choices=QUANTIZATION_CHOICES)
     parser.add_argument("--force", action="store_true", help="replace an existing --output")
     parser.add_argument("--name", default="", help="model name in dragoman.json")
     parser.add_argument("--family", default="", help="nllb, m2m100 or demo (default: inferred)")
-    parser.add_argument("--sample", type=Path, metavar="FILE",
-                        help="parity sample: TSV/JSONL parallel file (default: built-in English)")  # fmt: skip
+    parser.add_argument(
+        "--sample",
+        type=Path,
+        metavar="FILE",
+        help="parity sample: TSV/JSONL parallel file (default: built-in English)",
+    )
     parser.add_argument("--sample-size", type=int, default=100, help="rows of --sample to use")
-    parser.add_argument("--check", type=float, nargs="?", const=0.99, default=None,
-                        metavar="RATIO", help="fail when CT2 agrees with HF on fewer than "
-                        "RATIO of the sample (default 0.99); nothing is written")  # fmt: skip
+    parser.add_argument(
+        "--check",
+        type=float,
+        nargs="?",
+        const=0.99,
+        default=None,
+        metavar="RATIO",
+        help="fail when CT2 agrees with HF on fewer than "
+        "RATIO of the sample (default 0.99); nothing is written",
+    )
     parser.add_argument("--no-parity", action="store_true", help="skip the parity check")
 
 
@@ -44,10 +67,16 @@ def run(args: argparse.Namespace) -> int:
             samples = samples_from_rows(read_rows(args.sample), limit=args.sample_size)
         result = convert(
             ConvertRequest(
-                model=args.model, output=args.output, adapters=tuple(args.adapter),
-                quantization=args.quantization, force=args.force, name=args.name,
-                family=args.family, samples=samples, check_threshold=args.check,
-            ),  # fmt: skip
+                model=args.model,
+                output=args.output,
+                adapters=tuple(args.adapter),
+                quantization=args.quantization,
+                force=args.force,
+                name=args.name,
+                family=args.family,
+                samples=samples,
+                check_threshold=args.check,
+            ),
             progress=print,
         )
     except (ConversionError, DataError) as exc:

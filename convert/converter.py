@@ -19,8 +19,8 @@ from typing import Any
 from dragoman.convert.metadata import (
     SENTENCEPIECE_FILE,
     AdapterInfo,
-    adapter_sha256,
     ModelMetadata,
+    adapter_sha256,
     detect_family,
     languages_of,
 )
@@ -29,8 +29,15 @@ from dragoman.convert.translate import PairCodec
 
 logger = logging.getLogger(__name__)
 
-QUANTIZATIONS = ("int8", "int8_float16", "int8_float32", "int8_bfloat16", "float16", "bfloat16",
-                 "float32")  # fmt: skip
+QUANTIZATIONS = (
+    "int8",
+    "int8_float16",
+    "int8_float32",
+    "int8_bfloat16",
+    "float16",
+    "bfloat16",
+    "float32",
+)
 SENTENCEPIECE_NAMES = (SENTENCEPIECE_FILE, "spm.model", "sentencepiece.model")
 
 
@@ -125,7 +132,7 @@ def find_sentencepiece(model: str) -> Path | None:
     for name in SENTENCEPIECE_NAMES:
         try:
             return Path(hf_hub_download(model, name))
-        except Exception:  # noqa: BLE001 - the hub raises several kinds for a missing file
+        except Exception:
             continue
     return None
 
@@ -168,8 +175,10 @@ def convert(
         )
     if output.exists() and not request.force:
         raise OutputExistsError(f"{output} already exists; pass --force to replace it")
-    progress(f"loading {request.model}" + (f" + {len(request.adapters)} adapter(s)" * bool(
-        request.adapters)))
+    progress(
+        f"loading {request.model}"
+        + (f" + {len(request.adapters)} adapter(s)" * bool(request.adapters))
+    )
     hf_model, tokenizer, adapters = load_merged(request.model, request.adapters)
     vocabulary = [t for t, _ in sorted(tokenizer.get_vocab().items(), key=lambda kv: kv[1])]
     family = detect_family(vocabulary, request.family)

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dragoman import __version__
 from dragoman.engine.families import ModelFamily, get_family, infer_family
+
+from dragoman import __version__
 
 METADATA_FILE = "dragoman.json"
 FORMAT_VERSION = 1

@@ -64,9 +64,7 @@ def samples_from_rows(rows: Sequence[dict[str, str]], limit: int = 0) -> list[Sa
     """Every direction between the languages of multi-parallel rows."""
     rows = list(rows[:limit] if limit else rows)
     codes = list(rows[0]) if rows else []
-    return [
-        Sample(s, t, tuple(r[s] for r in rows)) for s, t in itertools.permutations(codes, 2)
-    ]
+    return [Sample(s, t, tuple(r[s] for r in rows)) for s, t in itertools.permutations(codes, 2)]
 
 
 def check_parity(

@@ -39,8 +39,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--config", type=Path, help="YAML file with the settings below")
     for name, (kind, help_text) in _TRAIN_FLAGS.items():
         train.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=help_text)
-    train.add_argument("--resume", action="store_true", default=None,
-                       help="continue from OUTPUT/checkpoint")  # fmt: skip
+    train.add_argument(
+        "--resume", action="store_true", default=None, help="continue from OUTPUT/checkpoint"
+    )
     train.add_argument("--no-progress", action="store_true")
     ev = sub.add_parser("evaluate", help="BLEU and chrF of a model on a test file")
     ev.add_argument("model", help="HF directory or hub id, LoRA adapter, or CT2 directory")
@@ -70,8 +71,10 @@ def _train(args: argparse.Namespace) -> int:
     cfg = FinetuneConfig.from_mapping(_settings(args))
     result = finetune(cfg, progress=not args.no_progress)
     best = result.train.best_score
-    print(f"wrote {result.output} after {result.train.steps} steps"
-          + (f"; best dev chrF {best:.2f} at step {result.train.best_step}" if best else ""))  # fmt: skip
+    print(
+        f"wrote {result.output} after {result.train.steps} steps"
+        + (f"; best dev chrF {best:.2f} at step {result.train.best_step}" if best else "")
+    )
     return 0
 
 

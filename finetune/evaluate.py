@@ -42,14 +42,14 @@ def load_hf(path: str, base: str = "") -> tuple[Any, Any]:
 
 def translator_for(path: str, base: str = "", threads: int = 1) -> TranslateFn:
     """A greedy translate function for a CT2 directory, a LoRA adapter or an HF model."""
-    from transformers import AutoTokenizer
-
     from dragoman.convert.metadata import read_metadata
     from dragoman.convert.translate import ct2_translate, hf_translate, load_ct2
+    from transformers import AutoTokenizer
 
     if (Path(path) / "model.bin").is_file():
-        codec = _codec(AutoTokenizer.from_pretrained(path), read_metadata(Path(path)).get(
-            "family", ""))  # fmt: skip
+        codec = _codec(
+            AutoTokenizer.from_pretrained(path), read_metadata(Path(path)).get("family", "")
+        )
         translator = load_ct2(Path(path), threads=threads)
         return lambda texts, s, t: ct2_translate(translator, codec, texts, s, t)
     model, tokenizer = load_hf(path, base)

@@ -17,8 +17,12 @@ class Scores:
 
     def as_dict(self) -> dict[str, float]:
         """JSON-ready form, rounded to 2 decimals."""
-        return {"bleu": round(self.bleu, 2), "chrf": round(self.chrf, 2),
-                "exact_match": round(self.exact, 4), "sentences": self.count}  # fmt: skip
+        return {
+            "bleu": round(self.bleu, 2),
+            "chrf": round(self.chrf, 2),
+            "exact_match": round(self.exact, 4),
+            "sentences": self.count,
+        }
 
 
 def chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:

@@ -70,11 +70,17 @@ class FinetuneConfig:
     def train_config(self) -> TrainConfig:
         """The optimizer settings of this run."""
         return TrainConfig(
-            epochs=self.epochs, steps=self.steps, batch_size=self.batch_size,
-            grad_accum=self.grad_accum, learning_rate=self.learning_rate,
-            warmup_steps=self.warmup_steps, label_smoothing=self.label_smoothing,
-            eval_every=self.eval_every, patience=self.patience, seed=self.seed,
-        )  # fmt: skip
+            epochs=self.epochs,
+            steps=self.steps,
+            batch_size=self.batch_size,
+            grad_accum=self.grad_accum,
+            learning_rate=self.learning_rate,
+            warmup_steps=self.warmup_steps,
+            label_smoothing=self.label_smoothing,
+            eval_every=self.eval_every,
+            patience=self.patience,
+            seed=self.seed,
+        )
 
 
 @dataclass
@@ -104,9 +110,11 @@ def _load_model(cfg: FinetuneConfig) -> Any:
     from peft import prepare_model_for_kbit_training
 
     quant = BitsAndBytesConfig(
-        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16,
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_compute_dtype=torch.bfloat16,
         bnb_4bit_use_double_quant=True,
-    )  # fmt: skip
+    )
     model = AutoModelForSeq2SeqLM.from_pretrained(cfg.model, quantization_config=quant)
     return prepare_model_for_kbit_training(model)
 
@@ -117,9 +125,12 @@ def _wrap(model: Any, cfg: FinetuneConfig) -> Any:
     from peft import LoraConfig, TaskType, get_peft_model
 
     lora = LoraConfig(
-        task_type=TaskType.SEQ_2_SEQ_LM, r=cfg.r, lora_alpha=cfg.alpha,
-        lora_dropout=cfg.dropout, target_modules=list(cfg.target_modules),
-    )  # fmt: skip
+        task_type=TaskType.SEQ_2_SEQ_LM,
+        r=cfg.r,
+        lora_alpha=cfg.alpha,
+        lora_dropout=cfg.dropout,
+        target_modules=list(cfg.target_modules),
+    )
     return get_peft_model(model, lora)
 
 
@@ -131,15 +142,15 @@ def finetune(cfg: FinetuneConfig, progress: bool = True) -> FinetuneResult:
         FinetuneError: Bad settings, or QLoRA without a GPU.
     """
     import torch
-    from transformers import AutoTokenizer
-
     from dragoman.finetune.evaluate import _codec, evaluate
+    from transformers import AutoTokenizer
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     codec = _codec(AutoTokenizer.from_pretrained(cfg.model))
-    known = {lang.code for lang in codec.family.languages_from_vocabulary(
-        codec.tokenizer.get_vocab())}  # fmt: skip
+    known = {
+        lang.code for lang in codec.family.languages_from_vocabulary(codec.tokenizer.get_vocab())
+    }
     train_rows = read_rows(cfg.train, known)
     dev_rows = read_rows(cfg.dev, known)[: cfg.dev_size] if cfg.dev else []
     directions = directions_of(train_rows, parse_directions(cfg.directions))
@@ -158,9 +169,13 @@ def finetune(cfg: FinetuneConfig, progress: bool = True) -> FinetuneResult:
 
     output = Path(cfg.output)
     trainer = Trainer(
-        model, pairs, cfg.train_config(), evaluate=dev_chrf if dev_rows else None,
-        checkpoint_dir=output / "checkpoint", progress=progress,
-    )  # fmt: skip
+        model,
+        pairs,
+        cfg.train_config(),
+        evaluate=dev_chrf if dev_rows else None,
+        checkpoint_dir=output / "checkpoint",
+        progress=progress,
+    )
     if cfg.resume and not trainer.load_checkpoint(output / "checkpoint"):
         logger.info("no checkpoint in %s; starting from scratch", output / "checkpoint")
     result = trainer.train()

@@ -192,8 +192,13 @@ class Trainer:
         stream = self._batches()
         for _ in range(self.step * self.config.grad_accum):
             next(stream)  # a resumed run sees the batches it has not seen yet
-        bar = tqdm(total=self.total_steps, initial=self.step, disable=not self.progress,
-                   desc="training", unit="step")  # fmt: skip
+        bar = tqdm(
+            total=self.total_steps,
+            initial=self.step,
+            disable=not self.progress,
+            desc="training",
+            unit="step",
+        )
         self.model.train()
         while self.step < self.total_steps:
             self.optimizer.zero_grad()
@@ -215,8 +220,10 @@ class Trainer:
                 self.result.stopped_early = True
                 break
         bar.close()
-        if self.evaluate and not self.result.stopped_early and self.step % (
-            self.config.eval_every or self.total_steps + 1
+        if (
+            self.evaluate
+            and not self.result.stopped_early
+            and self.step % (self.config.eval_every or self.total_steps + 1)
         ):
             self._eval_and_stop(None)
         if self._best_state is not None:

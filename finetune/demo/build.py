@@ -49,9 +49,13 @@ class DemoRecipe:
     shape: ModelShape = field(default_factory=ModelShape)
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=2400, batch_size=64, learning_rate=2e-3, warmup_steps=200,
-            label_smoothing=0.1, seed=7,
-        )  # fmt: skip
+            steps=2000,
+            batch_size=64,
+            learning_rate=3e-3,
+            warmup_steps=200,
+            label_smoothing=0.1,
+            seed=7,
+        )
     )
     quantization: str = "int8"
     threads: int = 1
@@ -87,22 +91,30 @@ def train_tokenizer(rows: list[Row], vocab_size: int, directory: Path) -> Any:
     prefix = directory / "spm"
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter([row[c] for row in rows for c in lexicon.CODES]),
-        model_prefix=str(prefix), vocab_size=vocab_size, model_type="bpe",
-        character_coverage=1.0, user_defined_symbols=list(lexicon.CODES),
-        num_threads=1, shuffle_input_sentence=False, minloglevel=2,
-    )  # fmt: skip
+        model_prefix=str(prefix),
+        vocab_size=vocab_size,
+        model_type="bpe",
+        character_coverage=1.0,
+        user_defined_symbols=list(lexicon.CODES),
+        num_threads=1,
+        shuffle_input_sentence=False,
+        minloglevel=2,
+    )
     spm_file = directory / SENTENCEPIECE_FILE
     shutil.move(f"{prefix}.model", spm_file)
     os.remove(f"{prefix}.vocab")
-    extracted = SentencePieceExtractor(str(spm_file)).extract(BPE)
+    extracted: Any = SentencePieceExtractor(str(spm_file)).extract(BPE)
     vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
     processor = spm.SentencePieceProcessor(model_file=str(spm_file))
     for i in range(processor.get_piece_size()):
         vocab.setdefault(processor.id_to_piece(i), len(vocab))
     tokenizer = NllbTokenizer(
-        vocab=vocab, merges=extracted["merges"], extra_special_tokens=list(lexicon.CODES),
-        src_lang=lexicon.ENG, tgt_lang=lexicon.QAA,
-    )  # fmt: skip
+        vocab=vocab,
+        merges=extracted["merges"],
+        extra_special_tokens=list(lexicon.CODES),
+        src_lang=lexicon.ENG,
+        tgt_lang=lexicon.QAA,
+    )
     for row in rows[:2000]:
         for text in row.values():
             if tokenizer.tokenize(text) != processor.encode_as_pieces(text):
@@ -115,16 +127,27 @@ def new_model(shape: ModelShape, vocab_size: int, seed: int) -> Any:
     import torch
     from transformers import M2M100Config, M2M100ForConditionalGeneration
 
-    config = M2M100Config(
-        vocab_size=vocab_size, d_model=shape.d_model,
-        encoder_layers=shape.layers, decoder_layers=shape.layers,
-        encoder_attention_heads=shape.heads, decoder_attention_heads=shape.heads,
-        encoder_ffn_dim=shape.ffn_dim, decoder_ffn_dim=shape.ffn_dim,
-        dropout=shape.dropout, attention_dropout=0.0, activation_dropout=0.0,
-        max_position_embeddings=shape.max_positions, scale_embedding=True,
-        pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2,
-        tokenizer_class="NllbTokenizer", init_std=shape.d_model**-0.5,
-    )  # fmt: skip
+    config = M2M100Config(  # type: ignore[call-arg]
+        vocab_size=vocab_size,
+        d_model=shape.d_model,
+        encoder_layers=shape.layers,
+        decoder_layers=shape.layers,
+        encoder_attention_heads=shape.heads,
+        decoder_attention_heads=shape.heads,
+        encoder_ffn_dim=shape.ffn_dim,
+        decoder_ffn_dim=shape.ffn_dim,
+        dropout=shape.dropout,
+        attention_dropout=0.0,
+        activation_dropout=0.0,
+        max_position_embeddings=shape.max_positions,
+        scale_embedding=True,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        decoder_start_token_id=2,
+        tokenizer_class="NllbTokenizer",
+        init_std=shape.d_model**-0.5,
+    )
     torch.manual_seed(seed)
     model = M2M100ForConditionalGeneration(config)
     # fairseq-like init, N(0, d^-1/2): HF's default std of 0.02 is far too small for d=128
@@ -135,16 +158,17 @@ def new_model(shape: ModelShape, vocab_size: int, seed: int) -> Any:
     return model
 
 
-
 def evaluate_model_dir(
-    model_dir: Path, rows: list[Row], directions=DIRECTIONS, threads: int = 1  # type: ignore[no-untyped-def]
+    model_dir: Path,
+    rows: list[Row],
+    directions: tuple[tuple[str, str], ...] = DIRECTIONS,
+    threads: int = 1,
 ) -> dict[str, dict[str, float]]:
     """Scores a CT2 model directory on multi-parallel rows, per direction."""
-    from transformers import AutoTokenizer
-
     from dragoman.convert.translate import PairCodec, ct2_translate, load_ct2
     from dragoman.engine.families import get_family
     from dragoman.finetune.metrics import score
+    from transformers import AutoTokenizer
 
     codec = PairCodec(AutoTokenizer.from_pretrained(str(model_dir)), get_family("demo"))
     translator = load_ct2(model_dir, threads=threads)
@@ -157,7 +181,6 @@ def evaluate_model_dir(
 
 def _train_hf(recipe: DemoRecipe, corpus: Corpus, hf_dir: Path, progress: bool) -> Any:
     import torch
-
     from dragoman.convert.translate import PairCodec
     from dragoman.engine.families import get_family
     from dragoman.finetune.trainer import Trainer
@@ -166,7 +189,9 @@ def _train_hf(recipe: DemoRecipe, corpus: Corpus, hf_dir: Path, progress: bool) 
     tokenizer = train_tokenizer(corpus.train, recipe.vocab_size, hf_dir)
     model = new_model(recipe.shape, len(tokenizer), recipe.train.seed)
     codec = PairCodec(tokenizer, get_family("demo"))
-    Trainer(model, encode_rows(codec, corpus.train, DIRECTIONS), recipe.train, progress=progress).train()
+    Trainer(
+        model, encode_rows(codec, corpus.train, DIRECTIONS), recipe.train, progress=progress
+    ).train()
     model.save_pretrained(hf_dir)
     tokenizer.save_pretrained(hf_dir)
     return model
@@ -198,12 +223,18 @@ def build_demo(
     say("converting to CTranslate2")
     convert(
         ConvertRequest(
-            model=str(hf_dir), output=model_dir, quantization=recipe.quantization, force=True,
-            name="demo", family="demo", languages=[dict(lang) for lang in lexicon.LANGUAGES],
-            samples=samples_from_rows(corpus.test, limit=100), check_threshold=0.99,
+            model=str(hf_dir),
+            output=model_dir,
+            quantization=recipe.quantization,
+            force=True,
+            name="demo",
+            family="demo",
+            languages=[dict(lang) for lang in lexicon.LANGUAGES],
+            samples=samples_from_rows(corpus.test, limit=100),
+            check_threshold=0.99,
             extra_files={"lexicon.json": json.dumps(lexicon.as_dict(), indent=1).encode()},
             extra_metadata={"demo": {"recipe": recipe.digest(), "lexicon": "lexicon.json"}},
-        ),  # fmt: skip
+        ),
         progress=say,
     )
     scores = evaluate_model_dir(model_dir, corpus.test, threads=recipe.threads)

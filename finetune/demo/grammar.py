@@ -98,9 +98,7 @@ def _eng_verb(c: Clause) -> list[str]:
 
 def english(c: Clause) -> str:
     """Renders a clause in English: S V O [P] [Adv]."""
-    subject = _eng_np(c.subject) if isinstance(c.subject, NounPhrase) else [
-        _PRONOUNS[c.subject][0]
-    ]
+    subject = _eng_np(c.subject) if isinstance(c.subject, NounPhrase) else [_PRONOUNS[c.subject][0]]
     words = [*subject, *_eng_verb(c), *_eng_np(c.obj)]
     if c.place:
         words += [c.place[0].eng, *_eng_np(c.place[1])]
@@ -184,11 +182,10 @@ class ClauseSampler:
         """Returns one random clause."""
         rng = self._rng
         domain = lx.DOMAIN_NOUNS if self._domain else None
-        subject: str | NounPhrase
-        if rng.random() < 0.35:
-            subject = rng.choice(PERSONS)
-        else:
-            subject = self._np(domain or lx.ANIMATE)
+        person = rng.random() < 0.35
+        subject: str | NounPhrase = (
+            rng.choice(PERSONS) if person else self._np(domain or lx.ANIMATE)
+        )
         obj = self._np(domain or (lx.ANIMATE + lx.THINGS + lx.PLACES))
         place = None
         if rng.random() < 0.5:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from dragoman.finetune.data import DataError, directions_of, parse_directions, read_rows
 
 KNOWN = {"eng_Latn", "qaa_Latn", "qab_Latn"}
@@ -42,7 +41,9 @@ def test_good_tsv_and_jsonl(tmp_path: Path) -> None:
     tsv.write_text(GOOD_TSV, encoding="utf-8")
     jsonl = tmp_path / "ok.jsonl"
     jsonl.write_text('{"eng_Latn": "A dog.", "qab_Latn": "Kan.", "qaa_Latn": "Hun."}\n', "utf-8")
-    assert read_rows(tsv, KNOWN) == [{"eng_Latn": "The dog sees a cat.", "qaa_Latn": "Hun ka mir ne vida."}]
+    assert read_rows(tsv, KNOWN) == [
+        {"eng_Latn": "The dog sees a cat.", "qaa_Latn": "Hun ka mir ne vida."}
+    ]
     rows = read_rows(jsonl, KNOWN)
     assert len(directions_of(rows)) == 6
     assert directions_of(rows, [("qab_Latn", "eng_Latn")]) == [("qab_Latn", "eng_Latn")]
@@ -50,7 +51,7 @@ def test_good_tsv_and_jsonl(tmp_path: Path) -> None:
 
 def test_missing_direction_and_bad_direction_syntax(tmp_path: Path) -> None:
     rows = [{"eng_Latn": "a", "qaa_Latn": "b"}]
-    with pytest.raises(DataError, match="no data for direction.*eng_Latn-qab_Latn"):
+    with pytest.raises(DataError, match=r"no data for direction.*eng_Latn-qab_Latn"):
         directions_of(rows, [("eng_Latn", "qab_Latn")])
     with pytest.raises(DataError, match="SOURCE-TARGET"):
         parse_directions("eng_Latn")
