@@ -68,7 +68,8 @@ def redis_server() -> Iterator[str]:
     with tempfile.TemporaryDirectory() as workdir:
         proc = subprocess.Popen(
             ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", workdir],
+             "--appendonly", "no", "--dir", workdir, "--maxmemory", "256mb",
+             "--maxmemory-policy", "allkeys-lru"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
