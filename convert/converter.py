@@ -25,7 +25,7 @@ from dragoman.convert.metadata import (
     languages_of,
 )
 from dragoman.convert.parity import ParityReport, Sample, check_parity, default_samples
-from dragoman.convert.translate import PairCodec
+from dragoman.convert.translate import PairCodec, full_vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -137,13 +137,37 @@ def find_sentencepiece(model: str) -> Path | None:
     return None
 
 
+class _FullVocabularyTokenizer:
+    """Shows CTranslate2's loader every token by id (see `full_vocabulary`)."""
+
+    num_madeup_words = 0
+
+    def __init__(self, tokenizer: Any, vocabulary: list[str]) -> None:
+        self._tokenizer = tokenizer
+        self._vocab = {token: i for i, token in enumerate(vocabulary)}
+        self.special_tokens_map: dict[str, Any] = {}
+
+    def get_vocab(self) -> dict[str, int]:
+        return dict(self._vocab)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tokenizer, name)
+
+
 def _export(hf_model: Any, tokenizer: Any, staging: Path, quantization: str) -> None:
     from ctranslate2.converters import TransformersConverter
+
+    vocabulary = full_vocabulary(tokenizer, int(hf_model.config.vocab_size))
+
+    class Converter(TransformersConverter):
+        def load_tokenizer(self, tokenizer_class: Any, path: str, **kwargs: Any) -> Any:
+            loaded = super().load_tokenizer(tokenizer_class, path, **kwargs)
+            return _FullVocabularyTokenizer(loaded, vocabulary)
 
     with tempfile.TemporaryDirectory(prefix="dragoman-hf-") as hf_dir:
         hf_model.save_pretrained(hf_dir)
         tokenizer.save_pretrained(hf_dir)
-        TransformersConverter(hf_dir).convert(str(staging), quantization=quantization, force=True)
+        Converter(hf_dir).convert(str(staging), quantization=quantization, force=True)
     tokenizer.save_pretrained(str(staging))
 
 
@@ -180,7 +204,7 @@ def convert(
         + (f" + {len(request.adapters)} adapter(s)" * bool(request.adapters))
     )
     hf_model, tokenizer, adapters = load_merged(request.model, request.adapters)
-    vocabulary = [t for t, _ in sorted(tokenizer.get_vocab().items(), key=lambda kv: kv[1])]
+    vocabulary = full_vocabulary(tokenizer, int(hf_model.config.vocab_size))
     family = detect_family(vocabulary, request.family)
     languages = request.languages or languages_of(family, vocabulary)
     output.parent.mkdir(parents=True, exist_ok=True)

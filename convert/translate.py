@@ -17,6 +17,28 @@ from dragoman.engine.families import ModelFamily
 EOS = "</s>"
 
 
+def full_vocabulary(tokenizer: Any, size: int = 0) -> list[str]:
+    """Every token by id; `size` long (the model's embedding size) when given.
+
+    `get_vocab()` is not enough: transformers 5's M2M100 tokenizer leaves its `__en__`
+    language tokens out of it. Ids without a token become `madeupwordN` (fairseq's filler).
+    """
+    if not size:
+        lang_ids = getattr(tokenizer, "lang_token_to_id", None) or {0: 0}
+        size = max(
+            len(tokenizer), max(tokenizer.get_vocab().values()) + 1, max(lang_ids.values()) + 1
+        )
+    tokens: list[str] = []
+    seen: set[str] = set()
+    for i in range(size):
+        token = tokenizer.convert_ids_to_tokens(i)
+        if token is None or token in seen:
+            token = f"madeupword{i}"
+        seen.add(token)
+        tokens.append(token)
+    return tokens
+
+
 class PairCodec:
     """Turns text into framed token sequences of one model family and back.
 

@@ -15,9 +15,9 @@ TranslateFn = Callable[[Sequence[str], str, str], list[str]]
 
 def _codec(tokenizer: Any, family_name: str = "") -> Any:
     from dragoman.convert.metadata import detect_family
-    from dragoman.convert.translate import PairCodec
+    from dragoman.convert.translate import PairCodec, full_vocabulary
 
-    vocabulary = [t for t, _ in sorted(tokenizer.get_vocab().items(), key=lambda kv: kv[1])]
+    vocabulary = full_vocabulary(tokenizer)
     return PairCodec(tokenizer, detect_family(vocabulary, family_name))
 
 

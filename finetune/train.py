@@ -142,15 +142,15 @@ def finetune(cfg: FinetuneConfig, progress: bool = True) -> FinetuneResult:
         FinetuneError: Bad settings, or QLoRA without a GPU.
     """
     import torch
+    from dragoman.convert.translate import full_vocabulary
     from dragoman.finetune.evaluate import _codec, evaluate
     from transformers import AutoTokenizer
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     codec = _codec(AutoTokenizer.from_pretrained(cfg.model))
-    known = {
-        lang.code for lang in codec.family.languages_from_vocabulary(codec.tokenizer.get_vocab())
-    }
+    vocabulary = full_vocabulary(codec.tokenizer)
+    known = {lang.code for lang in codec.family.languages_from_vocabulary(vocabulary)}
     train_rows = read_rows(cfg.train, known)
     dev_rows = read_rows(cfg.dev, known)[: cfg.dev_size] if cfg.dev else []
     directions = directions_of(train_rows, parse_directions(cfg.directions))
