@@ -8,6 +8,7 @@ batched requests, multi-sentence texts, streaming, concurrency, aliases.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,11 +33,15 @@ def demo(demo_model_dir: Path) -> Iterator[TranslationEngine]:
 
 
 @pytest.fixture(scope="module")
-def held_out() -> list[dict[str, str]]:
+def held_out(demo_model_dir: Path) -> list[dict[str, str]]:
     from dragoman.finetune.demo.build import DemoRecipe
     from dragoman.finetune.demo.corpus import build_corpus
 
-    return build_corpus(DemoRecipe().corpus).test[:ROWS]
+    recipe = DemoRecipe()
+    shipped = json.loads((demo_model_dir / "dragoman.json").read_text("utf-8"))["demo"]["recipe"]
+    # The test split is the recipe's: a model built from another recipe saw other data.
+    assert shipped == recipe.digest(), "the shipped demo model is not the current recipe's"
+    return build_corpus(recipe.corpus).test[:ROWS]
 
 
 def _codes(engine: TranslationEngine) -> tuple[str, ...]:
