@@ -17,7 +17,7 @@ import pytest
 from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
 from dragoman.engine.types import CallContext, DecodingOptions, TranslationRequest
 
-ROWS = 24  # held-out rows per direction (of the split's 300)
+ROWS = 60  # held-out rows per direction (of the split's 300)
 
 
 @pytest.fixture(scope="module")
