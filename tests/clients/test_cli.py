@@ -42,7 +42,7 @@ def test_translates_stdin_lines_keeping_blank_ones(
 ) -> None:
     monkeypatch.setattr(translate_cli, "STDIN_BATCH", 2)  # several requests
     stdin = "Hello world.\n\nThe cat eats.\nHello world.\n"
-    argv = ["--address", live_server, "--to", served_model.target, "--json"]
+    argv = ["--address", live_server, "--to", served_model.target, "--from", "eng_Latn", "--json"]
     assert _run(argv, monkeypatch, stdin) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["source"] for r in rows] == ["Hello world.", "", "The cat eats.", "Hello world."]
@@ -76,7 +76,7 @@ def test_dragoman_translate_command(live_server, served_model, expected) -> None
     env = {**os.environ, "DRAGOMAN_ADDRESS": live_server}
     done = subprocess.run(
         [sys.executable, "-m", "dragoman.cli", "translate", "--to", served_model.target,
-         "Hello world."],
+         "--from", served_model.source, "Hello world."],
         env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

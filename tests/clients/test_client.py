@@ -80,7 +80,9 @@ def test_stream_answers_every_segment_with_the_callers_ids(
         if r.is_final
     ]
     assert sorted(r.segment_id for r in finals) == ["1", "a", "a"]
-    unary = client.translate(["The cat eats.", "Hello world."], to=served_model.target)
+    unary = client.translate(
+        ["The cat eats.", "Hello world."], to=served_model.target, source="eng_Latn"
+    )
     by_id = {r.segment_id: r.text for r in finals}
     assert by_id["a"] == unary[0].text and by_id["1"] == unary[1].text
 

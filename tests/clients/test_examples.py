@@ -125,7 +125,7 @@ def test_buf_generated_connect_client(connect_client: Path, live_server, served_
     assert [u["source"] for u in unary] == texts
     assert all(u["translation"] and u["model"] == served_model.name for u in unary)
 
-    done = run("--to", served_model.target, "--stream", *texts)
+    done = run("--to", served_model.target, "--from", served_model.source, "--stream", *texts)
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert {line["segment_id"]: line["translation"] for line in lines} == {

@@ -33,7 +33,10 @@ def test_glossary_and_protected_terms(client: TranslationClient, served_model) -
     assert "{name}" in protected.text and "x@example.com" in protected.text
     assert protected.applied_glossary_entries == ()
     streamed = [
-        r for r in client.translate_stream([texts[0]], to=served_model.target, options=OPTIONS)
+        r
+        for r in client.translate_stream(
+            [texts[0]], to=served_model.target, source=served_model.source, options=OPTIONS
+        )
     ]
     assert streamed[-1].is_final and streamed[-1].text == forced.text
 
