@@ -119,7 +119,19 @@ def _load_model(cfg: FinetuneConfig) -> Any:
     return prepare_model_for_kbit_training(model)
 
 
+def _no_layerdrop(model: Any) -> None:
+    # LayerDrop skips whole layers at random: on a small set it only adds noise, and a step
+    # that skips every LoRA-carrying layer has nothing to train (backward() then fails).
+    for name in ("encoder_layerdrop", "decoder_layerdrop"):
+        if hasattr(model.config, name):
+            setattr(model.config, name, 0.0)
+    for module in model.modules():
+        if hasattr(module, "layerdrop"):
+            module.layerdrop = 0.0
+
+
 def _wrap(model: Any, cfg: FinetuneConfig) -> Any:
+    _no_layerdrop(model)
     if cfg.method == "full":
         return model
     from peft import LoraConfig, TaskType, get_peft_model

@@ -206,7 +206,7 @@ class Trainer:
             for _ in range(self.config.grad_accum):
                 loss = self._loss(next(stream)) / self.config.grad_accum
                 loss.backward()
-                total += float(loss)
+                total += float(loss.detach())
             params = [p for p in self.model.parameters() if p.requires_grad]
             torch.nn.utils.clip_grad_norm_(params, self.config.max_grad_norm)
             self.optimizer.step()
