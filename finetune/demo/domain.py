@@ -17,7 +17,8 @@ DOMAIN_SPEC = CorpusSpec(train=800, dev=100, test=200, seed=4242, domain=True)
 
 def domain_corpus(general: Corpus, spec: CorpusSpec = DOMAIN_SPEC) -> Corpus:
     """Domain train/dev/test sentences (none shared with each other or with `general`)."""
-    exclude = {row["eng_Latn"] for split in ("train", "dev", "test") for row in general.split(split)}
+    splits = ("train", "dev", "test")
+    exclude = {row["eng_Latn"] for split in splits for row in general.split(split)}
     return build_corpus(spec, exclude=exclude)
 
 
@@ -30,7 +31,8 @@ def write_domain_files(general: Corpus, directory: Path, replay: int = 800) -> d
     domain = domain_corpus(general)
     directory.mkdir(parents=True, exist_ok=True)
     files = {name: directory / f"{name}.tsv" for name in ("train", "dev", "test", "general_test")}
-    mixed = [row for pair in zip(domain.train, general.train[:replay]) for row in pair]
+    replayed = general.train[:replay]
+    mixed = [row for pair in zip(domain.train, replayed, strict=False) for row in pair]
     write_tsv(mixed + domain.train[len(mixed) // 2 :], files["train"])
     write_tsv(domain.dev, files["dev"])
     write_tsv(domain.test, files["test"])
