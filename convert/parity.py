@@ -22,6 +22,7 @@ DEFAULT_SENTENCES = (
     "How much does this cost?",
 )
 _ENGLISH = ("eng_Latn", "en")
+_PREFERRED_TARGETS = ("fra_Latn", "deu_Latn", "spa_Latn", "fr", "de", "es")
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,9 @@ def default_samples(codes: Sequence[str], max_targets: int = 2) -> list[Sample]:
     source = next((c for c in _ENGLISH if c in codes), "")
     if not source:
         return []
-    targets = [c for c in codes if c != source][:max_targets]
+    others = [c for c in codes if c != source]
+    preferred = [c for c in _PREFERRED_TARGETS if c in others]
+    targets = (preferred + [c for c in others if c not in preferred])[:max_targets]
     return [Sample(source, t, DEFAULT_SENTENCES) for t in targets]
 
 
