@@ -55,29 +55,70 @@ def finder_kinds() -> list[str]:
 
 @register_finder("code")
 def _code_spans(text: str) -> Iterable[tuple[int, int]]:
-    # Markdown code spans: a run of backticks closed by a run of the same length.
-    for match in re.finditer(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", text, re.S):
-        yield match.span()
+    # Markdown code spans: a run of backticks closed by the next run of the same
+    # length. One pass over the runs (a regex with a backreference is quadratic).
+    opened: dict[int, int] = {}  # run length -> start of the open run
+    for run in re.finditer("`+", text):
+        length = len(run.group())
+        start = opened.pop(length, None)
+        if start is None:
+            opened[length] = run.start()
+            continue
+        if run.start() > start + length:
+            yield start, run.end()
+            opened.clear()
+        else:
+            opened[length] = run.start()
+
+
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]{0,31}$")
+_URL_BODY = re.compile(r"[^\s<>\"'`]+")
 
 
 @register_finder("url")
 def _urls(text: str) -> Iterable[tuple[int, int]]:
-    pattern = r"\b(?:[a-zA-Z][a-zA-Z0-9+.-]*://|www\.)[^\s<>\"'`]+"
-    for match in re.finditer(pattern, text):
-        start, end = match.span()
+    # Anchored on "://" and "www." and expanded from there: linear in the text.
+    position = 0
+    for marker in re.finditer(r"://|\bwww\.", text):
+        if marker.start() < position:
+            continue
+        if marker.group() == "://":
+            scheme = _SCHEME.search(text, max(position, marker.start() - 32), marker.start())
+            if scheme is None:
+                continue
+            start = scheme.start()
+        else:
+            start = marker.start()
+        body = _URL_BODY.match(text, marker.end())
+        if body is None:
+            continue
+        end = body.end()
         # Sentence punctuation after a URL is not part of it.
         while end > start and text[end - 1] in ".,;:!?)]}'\"":
             url = text[start:end]
             if url[-1] == ")" and url.count("(") >= url.count(")"):
                 break  # a balanced parenthesis belongs to the URL (Wikipedia links)
             end -= 1
+        position = end
         yield start, end
 
 
 @register_finder("email")
 def _emails(text: str) -> Iterable[tuple[int, int]]:
-    for match in re.finditer(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text):
-        yield match.span()
+    # Expand around each "@" instead of matching from every start position: a
+    # regex such as `[\w.+-]+@...` is quadratic on a long run of word characters.
+    domain = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+    position = 0
+    for at in re.finditer("@", text):
+        if at.start() < position:
+            continue
+        start = at.start()
+        while start > position and (text[start - 1].isalnum() or text[start - 1] in "._+-"):
+            start -= 1
+        found = domain.match(text, at.end())
+        if start < at.start() and found:
+            position = found.end()
+            yield start, found.end()
 
 
 @register_finder("printf")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import pytest
@@ -54,7 +55,7 @@ def test_protected_spans(text: str, expected: list[str]) -> None:
 def test_protected_spans_never_overlap() -> None:
     text = "{a `b` https://c.d/{e}} %s `{f}` g@h.ij"
     spans = find_protected(text)
-    assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
 
 
 def _glossary(*pairs: tuple[str, str], ignore_case: bool = False) -> Glossary:
@@ -128,3 +129,22 @@ def test_bad_glossaries_are_invalid_arguments(pairs: list[tuple[str, str]], mess
 
 def test_same_entry_twice_is_fine() -> None:
     assert len(_glossary(("cat", "a"), ("cat", "a")).find("cat")) == 1
+
+
+PATHOLOGICAL = {
+    "word-run": "a" * 200_000,
+    "backticks": "`" * 200_000,
+    "alternating-backticks": "`a" * 100_000,
+    "open-braces": "{" * 200_000,
+    "percents": "%" * 200_000,
+    "at-signs": "a@" * 100_000,
+    "dots": "a." * 100_000,
+    "schemes": "a://" * 50_000,
+}
+
+
+@pytest.mark.parametrize("text", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
+def test_finders_are_linear_on_pathological_text(text: str) -> None:
+    # Quadratic regexes took minutes here; the test timeout would catch a regression.
+    spans = find_protected(text)
+    assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
