@@ -98,6 +98,8 @@ class Batcher:
         self._cond = threading.Condition()
         self._closing = False
         self._requests = itertools.count(1)
+        # Requests in the last batch (see _wait_seconds).
+        self._last_batch_requests = 1
         self._threads = [
             threading.Thread(target=self._loop, name=f"batcher-{model}-{i}", daemon=True)
             for i in range(max(workers, 1) if config.enabled else 0)
@@ -206,7 +208,7 @@ class Batcher:
                     return None
                 self._cond.wait()
             first = self._queue[0]
-            ready_at = first.enqueued + self._config.max_wait_ms / 1000
+            ready_at = first.enqueued + self._wait_seconds()
             while not self._closing and not self._budget_full(first.options):
                 remaining = ready_at - time.monotonic()
                 if remaining <= 0:
@@ -216,6 +218,18 @@ class Batcher:
             depth = len(self._queue)
         self._observer.on_queue_depth(self._model, depth)
         return batch
+
+    def _wait_seconds(self) -> float:
+        """How long the oldest segment waits for company (called with the lock held).
+
+        Waiting only pays when other requests arrive meanwhile. A lone caller (the
+        last batch served one request and one request is queued) runs at once, so
+        batching costs a single client nothing; as soon as two requests meet in the
+        queue or in a batch, segments wait up to `max_wait_ms` again.
+        """
+        if self._last_batch_requests > 1 or len({w.request for w in self._queue}) > 1:
+            return self._config.max_wait_ms / 1000
+        return 0.0
 
     def _budget_full(self, options: DecodingOptions) -> bool:
         count, longest = 0, 0
@@ -262,6 +276,7 @@ class Batcher:
             if not live:
                 continue
             live.sort(key=lambda w: len(w.source))
+            self._last_batch_requests = len({w.request for w in live})
             now = time.monotonic()
             for work in live:
                 self._observer.on_queue_wait(self._model, now - work.enqueued)

@@ -155,6 +155,19 @@ def test_full_queue_reports_overload(
     assert _submit(batcher, model, "Works again.", CallContext()).hypotheses
 
 
+def test_lone_client_does_not_wait_for_company(model: TranslationModel) -> None:
+    # A ten-minute max wait: were a lone caller kept waiting, this test would hang.
+    stats = StatsCounter()
+    config = BatchingConfig(max_wait_ms=600_000)
+    batcher = Batcher("tiny", model.translate_batch, config, stats, NullObserver(), workers=1)
+    try:
+        for text in ("The cat.", "The dog.", "The tree."):
+            assert _submit(batcher, model, text, CallContext()).hypotheses
+    finally:
+        batcher.close(timeout=10)
+    assert stats.snapshot().batches == 3
+
+
 def test_request_larger_than_the_queue_runs_when_idle(
     gated: tuple[Batcher, Gate, StatsCounter, Recorder], model: TranslationModel
 ) -> None:
