@@ -9,6 +9,8 @@ source language.
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 import weakref
 from collections.abc import Callable
@@ -98,6 +100,13 @@ def detect_source(model: Any, text: str) -> str:
         f"its languages ({', '.join(model.languages.codes[:12])}"
         f"{', ...' if len(model.languages.codes) > 12 else ''}) or use another model"
     )
+
+
+def detection_text(text: str, features: TextFeatures) -> str:
+    """The text language detection looks at: markup without its tags and entities."""
+    if not features.is_markup:
+        return text
+    return html.unescape(re.sub(r"<[^>]*>", " ", text))
 
 
 def detect_candidates(model: Any, text: str, top_k: int = 3) -> list[LanguageCandidate]:

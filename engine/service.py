@@ -23,6 +23,7 @@ from dragoman.engine.errors import InputTooLong, ModelNotFound, ShuttingDown
 from dragoman.engine.feature_path import (
     detect_candidates,
     detect_source,
+    detection_text,
     runtime_for,
     translate_featured,
 )
@@ -211,7 +212,8 @@ class TranslationEngine:
                     translations.append(next(done))
                     continue
                 self._check_length(text)
-                source = self._source_code(model, text, request.source_language)
+                plain_text = detection_text(text, request.features)
+                source = self._source_code(model, plain_text, request.source_language)
                 # This path calls CTranslate2 itself: its failures count for the breaker too.
                 with self.breaker.guard() if self.breaker is not None else nullcontext():
                     featured_translation = translate_featured(

@@ -138,3 +138,14 @@ def test_mixed_language_batch_is_detected_per_item(demo: TranslationEngine) -> N
     correct = sum(d == e for d, e in zip(detected, expected, strict=True))
     print(f"demo per-item detection: {correct}/{len(texts)}")
     assert correct / len(texts) >= 0.9
+
+
+def test_markup_is_detected_from_its_text(demo: TranslationEngine) -> None:
+    grammar = pytest.importorskip("dragoman.finetune.demo.grammar")
+    row = grammar.realize(grammar.ClauseSampler(seed=77).sample())
+    html = f'<p class="qab_Latn eng_Latn"><b>{row["qaa_Latn"]}</b></p>'
+    features = TextFeatures(mime_type="text/html")
+    request = TranslationRequest((html,), "eng_Latn", "", "", OPTIONS, features)
+    (result,) = demo.translate(request, CallContext())
+    assert result.source_language == "qaa_Latn"
+    assert result.text.startswith('<p class="qab_Latn eng_Latn"><b>')
