@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -99,3 +105,60 @@ def health_status(stub: health_pb2_grpc.HealthStub, service: str = "") -> str:
 def check_health() -> Callable[..., str]:
     """`check_health(stub, service="")`: the status name the server reports."""
     return health_status
+
+
+class ServeProcess:
+    """`dragoman serve` in a subprocess; its stderr (JSON log) lines are collected."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dragoman.cli", "serve", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"} if env is None else env,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.log: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.log.append(line)
+            self.lines.put(line)
+        self.lines.put("")
+
+    def port(self) -> int:
+        """Waits for the 'serving on' log record and returns its port."""
+        while line := self.lines.get(timeout=120):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if record.get("message", "").startswith("serving on"):
+                return int(record["port"])
+        raise AssertionError("dragoman serve exited early:\n" + "".join(self.log))
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it has not exited within a minute."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self) -> None:
+        """SIGKILL if still running."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def serve_process() -> type[ServeProcess]:
+    """`serve_process(args, env=None)`: `dragoman serve` in a subprocess (`ServeProcess`)."""
+    return ServeProcess

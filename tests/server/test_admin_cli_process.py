@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import subprocess
 import sys
-import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -17,49 +17,6 @@ from dragoman.translation.v1 import translation_service_pb2 as pb
 from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
 
 TOKEN = "process-admin-token"
-
-
-class Serve:
-    """`dragoman serve` in a subprocess; `port()` waits for its 'serving on' record."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dragoman.cli", "serve", *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.log: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.log.append(line)
-            self.lines.put(line)
-        self.lines.put("")
-
-    def port(self) -> int:
-        while line := self.lines.get(timeout=120):
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if record.get("message", "").startswith("serving on"):
-                return int(record["port"])
-        raise AssertionError("dragoman serve exited early:\n" + "".join(self.log))
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 def admin(port: int, *argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -73,9 +30,11 @@ def admin(port: int, *argv: str, env: dict[str, str]) -> subprocess.CompletedPro
     )
 
 
-def test_operator_workflow(tiny_nllb_dir: Path, tmp_path: Path) -> None:
+def test_operator_workflow(
+    tiny_nllb_dir: Path, tmp_path: Path, serve_process: Callable[..., Any]
+) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "DRAGOMAN_AUTH__ADMIN_TOKEN": TOKEN}
-    server = Serve(
+    server = serve_process(
         ["--model", f"tiny={tiny_nllb_dir}", "--port", "0", "--device", "cpu",
          "--intra-threads", "1", "--grace-period", "5", "--log-format", "json",
          "--auth", "--key-db", str(tmp_path / "keys.sqlite3"), "--no-warmup"],

@@ -5,11 +5,8 @@ refused, exit code 0)."""
 from __future__ import annotations
 
 import json
-import os
 import queue
 import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -125,46 +122,10 @@ def test_stop_finishes_in_flight_rpcs_and_refuses_new_ones(
         assert not stopper.is_alive()
 
 
-class ServeProcess:
-    """`dragoman serve` in a subprocess; its JSON log lines are collected."""
-
-    def __init__(self, args: list[str]) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dragoman.cli", "serve", *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.log: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.log.append(line)
-            self.lines.put(line)
-        self.lines.put("")
-
-    def port(self) -> int:
-        """Waits for the 'serving on' log record and returns its port."""
-        while line := self.lines.get(timeout=120):
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if record.get("message", "").startswith("serving on"):
-                return int(record["port"])
-        raise AssertionError("dragoman serve exited early:\n" + "".join(self.log))
-
-
 def test_sigterm_drains_a_real_serve_process(
-    tiny_nllb_dir: Path, check_health: Callable[..., str]
+    tiny_nllb_dir: Path, check_health: Callable[..., str], serve_process: Callable[..., Any]
 ) -> None:
-    server = ServeProcess(
+    server = serve_process(
         ["--model", f"tiny={tiny_nllb_dir}", "--port", "0", "--device", "cpu",
          "--intra-threads", "1", "--grace-period", "60", "--log-format", "json"]
     )  # fmt: skip
@@ -195,6 +156,4 @@ def test_sigterm_drains_a_real_serve_process(
         assert [r["code"] for r in refused] == ["UNAVAILABLE"], "".join(server.log)
         assert len(refused[0]["request_id"]) == 32 and refused[0]["duration_ms"] >= 0
     finally:
-        if server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait()
+        server.kill()
