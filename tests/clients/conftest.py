@@ -165,3 +165,19 @@ def settings_for(served_model: ModelUnderTest) -> Any:
         return server_settings(served_model, **overrides)
 
     return build
+
+
+@pytest.fixture
+def two_apps(settings_for: Any) -> Iterator[list[Any]]:
+    """Two started, loaded servers (`App`s) for the served model; stopped after the test."""
+    from dragoman.server.app import build_app
+
+    apps = []
+    for _ in range(2):
+        app = build_app(settings_for())
+        app.start()
+        app.load()
+        apps.append(app)
+    yield apps
+    for app in apps:
+        app.stop(grace=0)

@@ -4,26 +4,9 @@ a server that reports NOT_SERVING (draining, or not warm yet)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from dragoman.clients import TranslationClient
-
-
-@pytest.fixture
-def two_apps(settings_for) -> Iterator[list[Any]]:
-    from dragoman.server.app import build_app
-
-    apps = []
-    for _ in range(2):
-        app = build_app(settings_for())
-        app.start()
-        app.load()
-        apps.append(app)
-    yield apps
-    for app in apps:
-        app.stop(grace=0)
 
 
 def _requests(apps: list[Any]) -> list[int]:

@@ -7,25 +7,9 @@ import queue
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import pytest
 from dragoman.clients import AsyncTranslationClient, TranslationClient
 
 TEXTS = ["Hello world.", "The cat eats.", "My friend reads a book.", "The red house."]
-
-
-@pytest.fixture
-def two_apps(settings_for) -> Iterator[list[Any]]:
-    from dragoman.server.app import build_app
-
-    apps = []
-    for _ in range(2):
-        app = build_app(settings_for())
-        app.start()
-        app.load()
-        apps.append(app)
-    yield apps
-    for app in apps:
-        app.stop(grace=0)
 
 
 def _stop_the_busy_one(apps: list[Any]) -> Any:
