@@ -6,15 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-QUANTIZATION_CHOICES = (
-    "int8",
-    "int8_float16",
-    "int8_float32",
-    "int8_bfloat16",
-    "float16",
-    "bfloat16",
-    "float32",
-)
+from dragoman.convert.converter import QUANTIZATIONS
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="LoRA adapter to merge (repeatable, merged in order)",
     )
-    parser.add_argument("--quantization", default="int8", choices=QUANTIZATION_CHOICES)
+    parser.add_argument("--quantization", default="int8", choices=QUANTIZATIONS)
     parser.add_argument("--force", action="store_true", help="replace an existing --output")
     parser.add_argument("--name", default="", help="model name in dragoman.json")
     parser.add_argument("--family", default="", help="nllb, m2m100 or demo (default: inferred)")
