@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, fields, replace
-from typing import Protocol
 
 
-class EngineObserver(Protocol):
-    """Receives engine events; server/metrics implements it (all methods optional)."""
+class EngineObserver:
+    """Receives engine events; server/metrics implements it.
+
+    Every method is a no-op here; override some.
+    """
 
     def on_batch(
         self, model: str, size: int, tokens_in: int, tokens_out: int, seconds: float
@@ -25,22 +27,8 @@ class EngineObserver(Protocol):
         """`model` finished loading after `seconds`."""
 
 
-class NullObserver:
+class NullObserver(EngineObserver):
     """An observer that ignores every event; subclass it to handle only some."""
-
-    def on_batch(
-        self, model: str, size: int, tokens_in: int, tokens_out: int, seconds: float
-    ) -> None:
-        """Ignores the event."""
-
-    def on_queue_wait(self, model: str, seconds: float) -> None:
-        """Ignores the event."""
-
-    def on_queue_depth(self, model: str, depth: int) -> None:
-        """Ignores the event."""
-
-    def on_model_load(self, model: str, seconds: float) -> None:
-        """Ignores the event."""
 
 
 @dataclass(frozen=True)
