@@ -76,6 +76,32 @@ class DemoBuild:
     scores: dict[str, dict[str, float]]
 
 
+def nllb_tokenizer(spm_file: Path, language_codes: list[str], **kwargs: Any) -> Any:
+    """A Hugging Face NllbTokenizer over the BPE sentencepiece model `spm_file`.
+
+    Ids follow fairseq's convention: `<s> <pad> </s> <unk>` first, then the pieces in
+    sentencepiece order; the language codes are special tokens.
+
+    Args:
+        spm_file: The sentencepiece model.
+        language_codes: The tokenizer's language codes.
+        **kwargs: More NllbTokenizer arguments (`src_lang`, `tgt_lang`).
+    """
+    import sentencepiece as spm
+    from tokenizers.models import BPE
+    from transformers import NllbTokenizer
+    from transformers.convert_slow_tokenizer import SentencePieceExtractor
+
+    extracted: Any = SentencePieceExtractor(str(spm_file)).extract(BPE)
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+    processor = spm.SentencePieceProcessor(model_file=str(spm_file))
+    for i in range(processor.get_piece_size()):
+        vocab.setdefault(processor.id_to_piece(i), len(vocab))
+    return NllbTokenizer(
+        vocab=vocab, merges=extracted["merges"], extra_special_tokens=language_codes, **kwargs
+    )
+
+
 def train_tokenizer(rows: list[Row], vocab_size: int, directory: Path) -> Any:
     """Trains a BPE sentencepiece model and wraps it as a Hugging Face NllbTokenizer.
 
@@ -83,9 +109,6 @@ def train_tokenizer(rows: list[Row], vocab_size: int, directory: Path) -> Any:
     tokens of the HF tokenizer, so both give the same ids.
     """
     import sentencepiece as spm
-    from tokenizers.models import BPE
-    from transformers import NllbTokenizer
-    from transformers.convert_slow_tokenizer import SentencePieceExtractor
 
     directory.mkdir(parents=True, exist_ok=True)
     prefix = directory / "spm"
@@ -103,18 +126,10 @@ def train_tokenizer(rows: list[Row], vocab_size: int, directory: Path) -> Any:
     spm_file = directory / SENTENCEPIECE_FILE
     shutil.move(f"{prefix}.model", spm_file)
     os.remove(f"{prefix}.vocab")
-    extracted: Any = SentencePieceExtractor(str(spm_file)).extract(BPE)
-    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
-    processor = spm.SentencePieceProcessor(model_file=str(spm_file))
-    for i in range(processor.get_piece_size()):
-        vocab.setdefault(processor.id_to_piece(i), len(vocab))
-    tokenizer = NllbTokenizer(
-        vocab=vocab,
-        merges=extracted["merges"],
-        extra_special_tokens=list(lexicon.CODES),
-        src_lang=lexicon.ENG,
-        tgt_lang=lexicon.QAA,
+    tokenizer = nllb_tokenizer(
+        spm_file, list(lexicon.CODES), src_lang=lexicon.ENG, tgt_lang=lexicon.QAA
     )
+    processor = spm.SentencePieceProcessor(model_file=str(spm_file))
     for row in rows[:2000]:
         for text in row.values():
             if tokenizer.tokenize(text) != processor.encode_as_pieces(text):

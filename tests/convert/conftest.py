@@ -83,20 +83,9 @@ def _model(vocab_size: int, seed: int) -> Any:
 
 
 def _nllb(directory: Path) -> Path:
-    import sentencepiece as spm
-    from tokenizers.models import BPE
-    from transformers import NllbTokenizer
-    from transformers.convert_slow_tokenizer import SentencePieceExtractor
+    from dragoman.finetune.demo.build import nllb_tokenizer
 
-    spm_file = _train_spm(directory)
-    extracted: Any = SentencePieceExtractor(str(spm_file)).extract(BPE)
-    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
-    processor = spm.SentencePieceProcessor(model_file=str(spm_file))
-    for i in range(processor.get_piece_size()):
-        vocab.setdefault(processor.id_to_piece(i), len(vocab))
-    tokenizer = NllbTokenizer(
-        vocab=vocab, merges=extracted["merges"], extra_special_tokens=NLLB_CODES
-    )
+    tokenizer = nllb_tokenizer(_train_spm(directory), NLLB_CODES)
     tokenizer.save_pretrained(directory)
     _model(len(tokenizer), 11).save_pretrained(directory)
     return directory
