@@ -1,0 +1,71 @@
+"""Runs every side-by-side benchmark in one go and prints their ratios together.
+
+    .venv/bin/python bench/run.py            # or: make bench
+
+Each benchmark is its own script (run them alone for more options); this one runs them one
+after the other on an otherwise idle machine, then prints one summary of what each compares:
+CTranslate2 int8 vs HF transformers, cross-request batching on vs off, cache hit vs miss.
+Figures land in bench/results/ (JSON, and the PNG chart the README shows).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+
+RUNS: list[list[str]] = [
+    ["engine_vs_hf.py", "--json", str(RESULTS / "engine_vs_hf.json")],
+    ["server_batching.py", "--model", "demo"],
+    ["cache_bench.py", "--model", "demo"],
+]
+
+
+def _load(name: str) -> dict:
+    return json.loads((RESULTS / name).read_text(encoding="utf-8"))
+
+
+def summary() -> list[str]:
+    """The ratios of the last run of each benchmark, one line each."""
+    engine = _load("engine_vs_hf.json")
+    lines = [
+        f"CT2 {engine['ct2_compute_type']} vs HF generate (NLLB-600M shape): "
+        f"{engine['ct2_tokens_per_s']} vs {engine['hf_fp32_tokens_per_s']} tokens/s "
+        f"= {engine['ratio']}x (target >= 4x)"
+    ]
+    batching = _load("server_batching.json")["results"]
+    for off, on in zip(batching["off"], batching["on"], strict=True):
+        lines.append(
+            f"batching on vs off, {on['clients']:>2} clients: {on['sentences_per_s']:.1f} vs "
+            f"{off['sentences_per_s']:.1f} sentences/s = "
+            f"{on['sentences_per_s'] / off['sentences_per_s']:.2f}x (target >= 3x at 32)"
+        )
+    for row in _load("cache_bench.json")["rows"]:
+        if row["backend"] != "none":
+            miss, hit = row["first"]["mean_ms"], row["again"]["mean_ms"]
+            lines.append(
+                f"cache {row['backend']:<6} miss vs hit: {miss:.2f} vs {hit:.2f} ms "
+                f"= {miss / hit:.1f}x"
+            )
+    return lines
+
+
+def main() -> int:
+    """Runs each benchmark, stops at the first failure, prints the summary."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for script, *args in RUNS:
+        print(f"== {script} {' '.join(args)}", flush=True)
+        code = subprocess.call([sys.executable, str(BENCH / script), *args])
+        if code:
+            return code
+    print("\n== summary")
+    print("\n".join(summary()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
