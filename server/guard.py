@@ -23,6 +23,7 @@ from typing import Any
 
 import grpc
 from dragoman.server.auth import Authenticator, AuthError, Principal, Role, peer_host
+from dragoman.server.interceptors import behavior_of, with_behavior
 from dragoman.server.ratelimit import ALLOWED, Decision, RateLimiter
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
@@ -170,25 +171,13 @@ class AccessInterceptor(grpc.ServerInterceptor):
 def _wrap_unary_request(
     handler: grpc.RpcMethodHandler, guard: AccessInterceptor, method: str, metadata: tuple
 ) -> grpc.RpcMethodHandler:
-    if handler.response_streaming:
-        inner_stream = handler.unary_stream
+    inner = behavior_of(handler)
 
-        def unary_stream(request: Any, context: grpc.ServicerContext) -> Any:
-            guard.admit(method, metadata, context, request)
-            return inner_stream(request, context)
-
-        return grpc.unary_stream_rpc_method_handler(
-            unary_stream, handler.request_deserializer, handler.response_serializer
-        )
-    inner_unary = handler.unary_unary
-
-    def unary_unary(request: Any, context: grpc.ServicerContext) -> Any:
+    def admitted(request: Any, context: grpc.ServicerContext) -> Any:
         guard.admit(method, metadata, context, request)
-        return inner_unary(request, context)
+        return inner(request, context)
 
-    return grpc.unary_unary_rpc_method_handler(
-        unary_unary, handler.request_deserializer, handler.response_serializer
-    )
+    return with_behavior(handler, admitted)
 
 
 class _StreamMeter:
@@ -235,9 +224,7 @@ def _wrap_streaming_request(
             requests, meter = start(requests, context)
             return meter.responses(inner_stream(requests, context), context)
 
-        return grpc.stream_stream_rpc_method_handler(
-            stream_stream, handler.request_deserializer, handler.response_serializer
-        )
+        return with_behavior(handler, stream_stream)
     inner_unary = handler.stream_unary
 
     def stream_unary(requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
@@ -246,6 +233,4 @@ def _wrap_streaming_request(
         meter.check(context)
         return response
 
-    return grpc.stream_unary_rpc_method_handler(
-        stream_unary, handler.request_deserializer, handler.response_serializer
-    )
+    return with_behavior(handler, stream_unary)

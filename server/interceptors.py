@@ -37,6 +37,22 @@ _HANDLER_KINDS: dict[tuple[bool, bool], tuple[str, Callable[..., grpc.RpcMethodH
 }
 
 
+def behavior_of(handler: grpc.RpcMethodHandler) -> Behavior:
+    """The function behind `handler` (its `unary_unary`, `stream_stream`, ... attribute)."""
+    attr, _ = _HANDLER_KINDS[(handler.request_streaming, handler.response_streaming)]
+    return getattr(handler, attr)
+
+
+def with_behavior(handler: grpc.RpcMethodHandler, behavior: Behavior) -> grpc.RpcMethodHandler:
+    """A handler of the same kind and (de)serializers as `handler`, running `behavior`."""
+    _, factory = _HANDLER_KINDS[(handler.request_streaming, handler.response_streaming)]
+    return factory(
+        behavior,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
 def current_request_id() -> str:
     """The request id of the RPC this thread is serving ("" outside of one)."""
     return _request_id.get()
@@ -79,13 +95,8 @@ class CallInterceptor(grpc.ServerInterceptor):
         method = handler_call_details.method
         if handler is None or not self.applies_to(method):
             return handler
-        attr, factory = _HANDLER_KINDS[(handler.request_streaming, handler.response_streaming)]
-        behavior = _around(getattr(handler, attr), handler.response_streaming, method, self.scope)
-        return factory(
-            behavior,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+        behavior = _around(behavior_of(handler), handler.response_streaming, method, self.scope)
+        return with_behavior(handler, behavior)
 
 
 def _status_name(context: grpc.ServicerContext, error: BaseException | None) -> str:

@@ -20,6 +20,7 @@ import grpc
 from dragoman.engine.breaker import BreakerState
 from dragoman.engine.cache import CacheObserver
 from dragoman.engine.observer import NullObserver
+from dragoman.server.interceptors import behavior_of, with_behavior
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -289,19 +290,10 @@ class MetricsInterceptor(grpc.ServerInterceptor):
         method = handler_call_details.method
         if handler is None or method.startswith(_EXEMPT):
             return handler
-        if handler.request_streaming and handler.response_streaming:
-            return grpc.stream_stream_rpc_method_handler(
-                self._stream_stream(handler.stream_stream, method),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if not handler.request_streaming and not handler.response_streaming:
-            return grpc.unary_unary_rpc_method_handler(
-                self._unary_unary(handler.unary_unary, method),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return handler  # no such RPCs in dragoman's services
+        if handler.request_streaming != handler.response_streaming:
+            return handler  # no such RPCs in dragoman's services
+        wrap = self._stream_stream if handler.request_streaming else self._unary_unary
+        return with_behavior(handler, wrap(behavior_of(handler), method))
 
     def _unary_unary(self, behavior: Any, method: str) -> Any:
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
