@@ -144,6 +144,18 @@ class ChannelConfig:
         """Channel credentials, or None for plaintext."""
         return self.tls.credentials() if self.tls is not None else None
 
+    def open(self, api: Any = grpc) -> Any:
+        """A new channel to `target` with these options and credentials.
+
+        Args:
+            api: `grpc` for a blocking channel, `grpc.aio` for an asyncio one; both
+                have the same `insecure_channel`/`secure_channel` signatures.
+        """
+        credentials = self.credentials()
+        if credentials is None:
+            return api.insecure_channel(self.target, options=self.options())
+        return api.secure_channel(self.target, credentials, options=self.options())
+
 
 def build_target(addresses: str | Sequence[str]) -> str:
     """Builds a gRPC target from one or several addresses.

@@ -51,14 +51,7 @@ class TranslationClient:
 
     def __init__(self, address: str | Sequence[str], **kwargs: Any) -> None:
         self._base = ClientBase(ClientSettings.build(address, **kwargs))
-        channel = self._base.settings.channel
-        credentials = channel.credentials()
-        if credentials is None:
-            self._channel = grpc.insecure_channel(channel.target, options=channel.options())
-        else:
-            self._channel = grpc.secure_channel(
-                channel.target, credentials, options=channel.options()
-            )
+        self._channel: grpc.Channel = self._base.settings.channel.open(grpc)
         self._stub = pb_grpc.TranslationServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
