@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -257,6 +258,18 @@ class _Call:
             except (AttributeError, IndexError, TypeError):
                 logger.debug("no metric labels for %s", self.method, exc_info=True)
 
+    @contextmanager
+    def counting(self, context: grpc.ServicerContext) -> Iterator[None]:
+        """Counts the RPC when the block ends, with the exception that ended it, if any."""
+        error: BaseException | None = None
+        try:
+            yield
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self.finish(context, error)
+
     def finish(self, context: grpc.ServicerContext, error: BaseException | None) -> None:
         code = context.code()
         if code is not None:
@@ -298,16 +311,10 @@ class MetricsInterceptor(grpc.ServerInterceptor):
     def _unary_unary(self, behavior: Any, method: str) -> Any:
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
             call = _Call(self._metrics, method)
-            error: BaseException | None = None
-            try:
+            with call.counting(context):
                 response = behavior(request, context)
                 call.response(request, response)
                 return response
-            except BaseException as exc:
-                error = exc
-                raise
-            finally:
-                call.finish(context, error)
 
         return wrapped
 
@@ -321,15 +328,9 @@ class MetricsInterceptor(grpc.ServerInterceptor):
                         call.first_request = message.config
                     yield message
 
-            error: BaseException | None = None
-            try:
+            with call.counting(context):
                 for response in behavior(watched(), context):
                     call.response(call.first_request, response)
                     yield response
-            except BaseException as exc:
-                error = exc
-                raise
-            finally:
-                call.finish(context, error)
 
         return wrapped
