@@ -199,10 +199,7 @@ class AsyncTranslationClient:
         while not ledger.finished:
             attempt = Attempt()
             call = self._stub.StreamTranslateText(
-                feed.requests(config, attempt),
-                timeout=self._base.remaining(deadline),
-                metadata=self._base.metadata,
-                wait_for_ready=self._base.settings.wait_for_ready,
+                feed.requests(config, attempt), **self._base.call_options(deadline)
             )
             try:
                 async for response in call:
@@ -238,12 +235,7 @@ class AsyncTranslationClient:
             async for attempt in settings.retry.async_retrying(deadline, self.stats):
                 with attempt:
                     attempts += 1
-                    return await method(
-                        request,
-                        timeout=self._base.remaining(deadline),
-                        metadata=self._base.metadata,
-                        wait_for_ready=settings.wait_for_ready,
-                    )
+                    return await method(request, **self._base.call_options(deadline))
         except grpc.RpcError as error:
             raise from_rpc_error(error, attempts) from error
         raise AssertionError("unreachable: tenacity either returns or raises")

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 from dragoman.clients.channel import ChannelConfig, KeepaliveConfig, TlsConfig, build_target
@@ -108,6 +109,14 @@ class ClientBase:
     def remaining(deadline: float | None) -> float | None:
         """Seconds left until `deadline` (at least 1 ms), or None for no deadline."""
         return None if deadline is None else max(0.001, deadline - time.monotonic())
+
+    def call_options(self, deadline: float | None) -> dict[str, Any]:
+        """Keyword arguments of one RPC attempt: time left, metadata, wait_for_ready."""
+        return {
+            "timeout": self.remaining(deadline),
+            "metadata": self.metadata,
+            "wait_for_ready": self.settings.wait_for_ready,
+        }
 
     def stream_backoff(
         self, error: grpc.RpcError, failures: int, deadline: float | None, pending: int

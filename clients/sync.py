@@ -196,10 +196,7 @@ class TranslationClient:
         while not ledger.finished:
             attempt = Attempt()
             call = self._stub.StreamTranslateText(
-                feed.requests(config, attempt),
-                timeout=self._base.remaining(deadline),
-                metadata=self._base.metadata,
-                wait_for_ready=self._base.settings.wait_for_ready,
+                feed.requests(config, attempt), **self._base.call_options(deadline)
             )
             try:
                 for response in call:
@@ -233,12 +230,7 @@ class TranslationClient:
             for attempt in settings.retry.retrying(deadline, self.stats):
                 with attempt:
                     attempts += 1
-                    return method(
-                        request,
-                        timeout=self._base.remaining(deadline),
-                        metadata=self._base.metadata,
-                        wait_for_ready=settings.wait_for_ready,
-                    )
+                    return method(request, **self._base.call_options(deadline))
         except grpc.RpcError as error:
             raise from_rpc_error(error, attempts) from error
         raise AssertionError("unreachable: tenacity either returns or raises")
