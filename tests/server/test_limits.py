@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from concurrent import futures
 from typing import Any
@@ -224,7 +225,8 @@ def test_full_engine_queue_answers_resource_exhausted_with_retry_info(
     server_factory: Any,
 ) -> None:
     # An empty queue always admits a request; a second one while the first's 300
-    # segments wait (one per batch) does not fit a queue of 10.
+    # segments wait (one per batch) does not fit a queue of 10. The small requests go
+    # only once the big one is seen in the queue, so they cannot get there first.
     app = server_factory(
         batching={"max_queue_segments": 10, "max_batch_size": 1}, cache={"enabled": False}
     )
@@ -235,6 +237,8 @@ def test_full_engine_queue_answers_resource_exhausted_with_retry_info(
         for _attempt in range(5):
             with futures.ThreadPoolExecutor(1) as pool:
                 first = pool.submit(translate, stub, big)
+                while app.engine.stats.queue_depth <= 2 and not first.done():
+                    time.sleep(0.001)
                 while refusal is None and not first.done():
                     try:
                         translate(stub, ["the dog", "a tree"])
