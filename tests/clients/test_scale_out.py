@@ -150,14 +150,16 @@ def test_round_robin_survives_sigkill_and_sigterm(servers, served_model) -> None
     for thread in threads:
         thread.start()
     finals_at_kill = 0
+    terminated = False  # SIGTERM once: a second signal stops a draining server hard
     while (elapsed := time.monotonic() - start) < RUN_S:
         time.sleep(0.5)
         rss.append(_rss_mb(survivor.pid))
         if killed.poll() is None and elapsed >= RUN_S / 3:
             finals_at_kill = sum(t.finals for t in tallies)
             killed.send_signal(signal.SIGKILL)
-        if drained.returncode is None and drained.poll() is None and elapsed >= RUN_S / 2:
+        if not terminated and elapsed >= RUN_S / 2:
             drained.send_signal(signal.SIGTERM)
+            terminated = True
     stop.set()
     for thread in threads:
         thread.join(timeout=120)
