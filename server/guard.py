@@ -22,16 +22,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from dragoman.server.auth import Authenticator, AuthError, Principal, Role, peer_host
+from dragoman.server.access import (
+    STREAM_TRANSLATE_TEXT,
+    TRANSLATE_TEXT,
+    AccessControl,
+    RateLimited,
+)
+from dragoman.server.auth import AuthError, Principal
 from dragoman.server.interceptors import behavior_of, with_behavior
-from dragoman.server.ratelimit import ALLOWED, Decision, RateLimiter
+from dragoman.server.ratelimit import Decision
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 logger = logging.getLogger(__name__)
-
-#: Called with (method, limit) for every call refused by a rate limit.
-RejectHook = Callable[[str, str], None]
 
 
 def _translate_chars(request: Any) -> int:
@@ -44,8 +47,8 @@ def _segment_chars(request: Any) -> int:
 
 #: Input characters of one request message, per method. Methods not listed cost 0.
 CHARACTER_COUNTERS: dict[str, Callable[[Any], int]] = {
-    "/dragoman.translation.v1.TranslationService/TranslateText": _translate_chars,
-    "/dragoman.translation.v1.TranslationService/StreamTranslateText": _segment_chars,
+    TRANSLATE_TEXT: _translate_chars,
+    STREAM_TRANSLATE_TEXT: _segment_chars,
 }
 
 
@@ -86,26 +89,17 @@ def rate_limited_status(decision: Decision, caller: str) -> grpc.Status:
 
 
 class AccessInterceptor(grpc.ServerInterceptor):
-    """Authenticates every call and applies per-caller rate limits.
+    """Authenticates every call and applies per-caller rate limits (`AccessControl`).
 
     Args:
-        authenticator: Decides who calls; None lets everyone in as anonymous.
-        limiter: Rate limits; None disables them. Admin calls and open services
-            (health, reflection) are never limited.
-        on_reject: Told about every rate-limit refusal (metrics).
+        access: The server's access control, shared with the HTTP front end.
         counters: Characters of a request message, per method.
     """
 
     def __init__(
-        self,
-        authenticator: Authenticator | None,
-        limiter: RateLimiter | None = None,
-        on_reject: RejectHook | None = None,
-        counters: dict[str, Callable[[Any], int]] | None = None,
+        self, access: AccessControl, counters: dict[str, Callable[[Any], int]] | None = None
     ) -> None:
-        self._authenticator = authenticator
-        self._limiter = limiter
-        self._on_reject = on_reject
+        self.access = access
         self._counters = CHARACTER_COUNTERS if counters is None else counters
 
     def intercept_service(
@@ -127,45 +121,20 @@ class AccessInterceptor(grpc.ServerInterceptor):
         self, method: str, metadata: tuple, context: grpc.ServicerContext, request: Any
     ) -> Principal:
         """Authenticates the call and charges its first message; aborts on refusal."""
+        characters = self.characters(method, request) if request is not None else 0
         try:
-            if self._authenticator is None:
-                principal = Principal(f"peer:{peer_host(context.peer())}", Role.ANONYMOUS)
-            else:
-                principal = self._authenticator.authenticate(method, metadata, context.peer())
+            return self.access.admit(method, metadata, context.peer(), characters)
         except AuthError as error:
-            logger.info("refused %s from %s: %s", method, context.peer(), error.message)
             context.abort(error.code, error.message)
             raise  # unreachable: abort raises
-        characters = self.characters(method, request) if request is not None else 0
-        decision = self.charge(principal, method, requests=1, characters=characters)
-        if not decision.allowed:
-            context.abort_with_status(rate_limited_status(decision, principal.caller))
-        return principal
-
-    def limited(self, principal: Principal, method: str) -> bool:
-        """Whether rate limits apply to this caller on this method."""
-        return (
-            self._limiter is not None
-            and principal.role is not Role.ADMIN
-            and method in self._counters
-        )
+        except RateLimited as refusal:
+            context.abort_with_status(rate_limited_status(refusal.decision, refusal.caller))
+            raise  # unreachable: abort raises
 
     def characters(self, method: str, request: Any) -> int:
         """Input characters of one request message."""
         counter = self._counters.get(method)
         return counter(request) if counter else 0
-
-    def charge(self, principal: Principal, method: str, requests: int, characters: int) -> Decision:
-        """Takes the caller's tokens; reports a refusal to `on_reject`."""
-        if not self.limited(principal, method):
-            return ALLOWED
-        assert self._limiter is not None
-        decision = self._limiter.acquire(principal.caller, requests, characters, principal.limits)
-        if not decision.allowed:
-            logger.info("rate limited %s for %s: %s", method, principal.caller, decision.message)
-            if self._on_reject is not None:
-                self._on_reject(method, decision.limit)
-        return decision
 
 
 def _wrap_unary_request(
@@ -192,7 +161,7 @@ class _StreamMeter:
     def requests(self, iterator: Iterator[Any]) -> Iterator[Any]:
         for request in iterator:
             characters = self._guard.characters(self._method, request)
-            decision = self._guard.charge(self._principal, self._method, 0, characters)
+            decision = self._guard.access.charge(self._principal, self._method, 0, characters)
             if not decision.allowed:
                 self.refusal = decision
                 return
@@ -213,7 +182,7 @@ def _wrap_streaming_request(
     def start(requests: Iterator[Any], context: grpc.ServicerContext) -> tuple[Any, _StreamMeter]:
         principal = guard.admit(method, metadata, context, None)
         meter = _StreamMeter(guard, principal, method)
-        if guard.limited(principal, method):
+        if guard.access.limited(principal, method):
             requests = meter.requests(requests)
         return requests, meter
 

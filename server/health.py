@@ -22,7 +22,21 @@ class Health:
     def __init__(self, services: Iterable[str] = (TRANSLATION_SERVICE,)) -> None:
         self.servicer = health.HealthServicer(experimental_non_blocking=True)
         self._services = ("", *services)
+        self._shutting_down = False
+        self._status: health_pb2.HealthCheckResponse.ServingStatus.ValueType = (
+            health_pb2.HealthCheckResponse.NOT_SERVING
+        )
         self._set(health_pb2.HealthCheckResponse.NOT_SERVING)
+
+    @property
+    def status(self) -> str:
+        """What the health service reports now: `SERVING` or `NOT_SERVING`."""
+        return str(health_pb2.HealthCheckResponse.ServingStatus.Name(self._status))
+
+    @property
+    def serving(self) -> bool:
+        """True while the health service reports SERVING."""
+        return self._status == health_pb2.HealthCheckResponse.SERVING
 
     def set_serving(self) -> None:
         """Reports SERVING: the models are loaded and warmed up."""
@@ -34,8 +48,13 @@ class Health:
 
     def enter_graceful_shutdown(self) -> None:
         """Reports NOT_SERVING for good; later changes are ignored."""
+        self._shutting_down = True
+        self._status = health_pb2.HealthCheckResponse.NOT_SERVING
         self.servicer.enter_graceful_shutdown()
 
     def _set(self, status: health_pb2.HealthCheckResponse.ServingStatus.ValueType) -> None:
+        if self._shutting_down:
+            return
+        self._status = status
         for service in self._services:
             self.servicer.set(service, status)

@@ -58,6 +58,21 @@ def current_request_id() -> str:
     return _request_id.get()
 
 
+def request_id_for(sent: object) -> str:
+    """The id of a new request: the caller's `x-request-id` when it is sane, else a new one."""
+    return sent if isinstance(sent, str) and _VALID_REQUEST_ID.match(sent) else uuid.uuid4().hex
+
+
+@contextmanager
+def request_id_scope(request_id: str) -> Iterator[None]:
+    """Makes `request_id` this thread's current request id inside the block (logs read it)."""
+    token = _request_id.set(request_id)
+    try:
+        yield
+    finally:
+        _request_id.reset(token)
+
+
 def _around(behavior: Behavior, streaming: bool, method: str, scope: Scope) -> Behavior:
     if streaming:
 
@@ -118,9 +133,8 @@ class RequestLogInterceptor(CallInterceptor):
     @contextmanager
     def scope(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
         """Sets the request id, echoes it, and logs the outcome."""
-        sent = dict(context.invocation_metadata()).get(REQUEST_ID_HEADER, "")
-        request_id = sent if _VALID_REQUEST_ID.match(str(sent)) else uuid.uuid4().hex
-        _request_id.set(str(request_id))
+        request_id = request_id_for(dict(context.invocation_metadata()).get(REQUEST_ID_HEADER))
+        _request_id.set(request_id)
         context.send_initial_metadata(((REQUEST_ID_HEADER, str(request_id)),))
         start = time.perf_counter()
         error: BaseException | None = None
@@ -146,6 +160,13 @@ class RequestLogInterceptor(CallInterceptor):
                 },
             )
             _request_id.set("")
+
+
+#: What a caller refused by a draining server is told.
+SHUTTING_DOWN = (
+    "the server is shutting down and accepts no new requests; retry on another replica or "
+    "after it restarts"
+)
 
 
 class ShutdownGate(CallInterceptor):
@@ -182,25 +203,33 @@ class ShutdownGate(CallInterceptor):
         with self._cond:
             return self._cond.wait_for(lambda: self._in_flight == 0, timeout=timeout)
 
+    def enter(self) -> bool:
+        """Counts one more call in flight; False (nothing counted) once closed.
+
+        Every True must be matched by one `leave()`. The HTTP front end uses this pair,
+        so that a drain waits for its requests too.
+        """
+        with self._cond:
+            if self._closed:
+                return False
+            self._in_flight += 1
+            return True
+
+    def leave(self) -> None:
+        """Ends a call counted by `enter()`."""
+        with self._cond:
+            self._in_flight -= 1
+            self._cond.notify_all()
+
     @contextmanager
     def scope(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
         """Admits the RPC unless closed, counting it while it runs."""
-        with self._cond:
-            admitted = not self._closed
-            if admitted:
-                self._in_flight += 1
-        if not admitted:
-            context.abort(
-                grpc.StatusCode.UNAVAILABLE,
-                "the server is shutting down and accepts no new requests; retry on another "
-                "replica or after it restarts",
-            )
+        if not self.enter():
+            context.abort(grpc.StatusCode.UNAVAILABLE, SHUTTING_DOWN)
         try:
             yield
         finally:
-            with self._cond:
-                self._in_flight -= 1
-                self._cond.notify_all()
+            self.leave()
 
 
 def build_interceptors(gate: ShutdownGate) -> list[grpc.ServerInterceptor]:

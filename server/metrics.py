@@ -198,8 +198,12 @@ class Metrics(NullObserver, CacheObserver):
             self.get("dragoman_circuit_breaker_opened").inc()
 
     def on_reject(self, method: str, limit: str) -> None:
-        """Rate-limit hook (`server.guard.RejectHook`): counts one refusal."""
+        """Rate-limit hook (`server.access.RejectHook`): counts one refusal."""
         self.get("dragoman_rate_limited").labels(rpc_name(method), limit).inc()
+
+    def call(self, method: str) -> CallRecord:
+        """Starts counting one call of `method` (in flight until `CallRecord.end`)."""
+        return CallRecord(self, method)
 
 
 def rpc_name(method: str) -> str:
@@ -240,8 +244,11 @@ LABELERS: dict[str, Labeler] = {
 _EXEMPT = ("/grpc.health.v1.", "/grpc.reflection.")
 
 
-class _Call:
-    """Book-keeping of one RPC: timing, labels, and the final count."""
+class CallRecord:
+    """Book-keeping of one call, gRPC or HTTP: timing, labels, and the final count.
+
+    `Metrics.call(method)` starts one; the HTTP front end sets `labels` and calls `end`.
+    """
 
     def __init__(self, metrics: Metrics, method: str) -> None:
         self.metrics, self.method, self.rpc = metrics, method, rpc_name(method)
@@ -278,6 +285,10 @@ class _Call:
             name = "CANCELLED"  # the caller went away mid-stream
         else:
             name = "UNKNOWN" if error is not None else "OK"
+        self.end(name)
+
+    def end(self, name: str) -> None:
+        """Counts the call as ended with status code `name` (`OK`, `INVALID_ARGUMENT`, ...)."""
         model, pair = self.labels if name == "OK" else (NONE, NONE)
         m = self.metrics
         m.get("dragoman_in_flight_requests").labels(self.rpc).dec()
@@ -310,7 +321,7 @@ class MetricsInterceptor(grpc.ServerInterceptor):
 
     def _unary_unary(self, behavior: Any, method: str) -> Any:
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
-            call = _Call(self._metrics, method)
+            call = CallRecord(self._metrics, method)
             with call.counting(context):
                 response = behavior(request, context)
                 call.response(request, response)
@@ -320,7 +331,7 @@ class MetricsInterceptor(grpc.ServerInterceptor):
 
     def _stream_stream(self, behavior: Any, method: str) -> Any:
         def wrapped(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
-            call = _Call(self._metrics, method)
+            call = CallRecord(self._metrics, method)
 
             def watched() -> Iterator[Any]:
                 for message in requests:

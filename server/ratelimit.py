@@ -85,6 +85,11 @@ class TokenBucket:
         missing = amount - self._tokens
         return 0.0 if missing <= 0 else missing / self._rate
 
+    def available(self, now: float) -> float:
+        """Tokens in the bucket now."""
+        self._refill(now)
+        return self._tokens
+
     def take(self, amount: int, now: float) -> None:
         """Removes `amount` tokens; call after `wait_time` said 0."""
         self._refill(now)
@@ -167,6 +172,20 @@ class RateLimiter:
             for bucket, amount in buckets:
                 bucket.take(amount, now)
         return ALLOWED
+
+    def used(self, caller: str, kind: str, limits: Limits | None = None) -> tuple[int, int]:
+        """(tokens of `kind` the caller has used in the current window, its budget).
+
+        Used means taken and not refilled yet; the budget is 0 when `kind` is unlimited.
+        """
+        capacity = getattr(self.effective(limits), kind)
+        if capacity <= 0:
+            return 0, 0
+        with self._lock:
+            bucket = self._buckets.get((caller, kind))
+            if bucket is None or bucket.capacity != capacity:
+                return 0, capacity
+            return capacity - math.floor(bucket.available(self._clock())), capacity
 
     def _bucket(self, caller: str, kind: str, capacity: int, now: float) -> TokenBucket:
         bucket = self._buckets.get((caller, kind))

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import grpc
+from dragoman.server.access import AccessControl, RejectHook
 from dragoman.server.admin import AdminServicer, BreakerControl, CacheControl, add_admin_service
 from dragoman.server.auth import Authenticator, AuthSettings
-from dragoman.server.guard import AccessInterceptor, RejectHook
+from dragoman.server.guard import AccessInterceptor
 from dragoman.server.keystore import KeyStore
 from dragoman.server.ratelimit import RateLimiter, RateLimitSettings
 from dragoman.server.tls import TLSSettings, server_credentials
@@ -45,6 +46,7 @@ class Security:
     keystore: KeyStore | None = None
     limiter: RateLimiter | None = None
     authenticator: Authenticator | None = None
+    _access: AccessControl | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_settings(
@@ -69,9 +71,19 @@ class Security:
         """True when an admin token is configured (AdminService is served)."""
         return self.auth.admin_token is not None and self.keystore is not None
 
+    def access(self, on_reject: RejectHook | None = None) -> AccessControl:
+        """The server's one access control, which every transport shares.
+
+        Args:
+            on_reject: Told about rate-limit refusals; only the first call's counts.
+        """
+        if self._access is None:
+            self._access = AccessControl(self.authenticator, self.limiter, on_reject)
+        return self._access
+
     def interceptors(self, on_reject: RejectHook | None = None) -> list[grpc.ServerInterceptor]:
         """The access interceptor (put it after logging and the shutdown gate)."""
-        return [AccessInterceptor(self.authenticator, self.limiter, on_reject)]
+        return [AccessInterceptor(self.access(on_reject))]
 
     def add_services(
         self,

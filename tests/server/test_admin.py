@@ -16,6 +16,7 @@ import grpc
 import pytest
 from dragoman.engine.breaker import BreakerConfig, CircuitBreaker
 from dragoman.engine.cache import CacheConfig, MemoryCache
+from dragoman.server.access import AccessControl
 from dragoman.server.admin import AdminServicer, add_admin_service
 from dragoman.server.auth import Authenticator
 from dragoman.server.guard import AccessInterceptor
@@ -44,7 +45,7 @@ def parts(tmp_path: Path) -> Iterator[dict[str, Any]]:
     breaker = CircuitBreaker(config, clock=Clock())
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=4),
-        interceptors=[AccessInterceptor(Authenticator(keys, TOKEN, require_keys=True))],
+        interceptors=[AccessInterceptor(AccessControl(Authenticator(keys, TOKEN, True)))],
     )
     add_admin_service(server, AdminServicer(keys, cache, breaker, config))
     port = server.add_insecure_port("127.0.0.1:0")
