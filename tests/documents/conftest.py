@@ -1,0 +1,46 @@
+"""Fixtures of the document tests: the corpus (corpus.py, corpus_office.py) and an engine."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# The corpus builders are modules beside this file (shared by several test files).
+sys.path.insert(0, str(Path(__file__).parent))
+
+from corpus import Sentence, held_out
+
+
+@pytest.fixture(scope="session")
+def sentences() -> list[Sentence]:
+    """The held-out sentences the documents are made of."""
+    return held_out()
+
+
+@pytest.fixture(scope="session")
+def reference() -> Callable[[str], str]:
+    """English held-out sentence (whitespace-normalized) -> its Qaa reference."""
+    table = {" ".join(s.eng.split()): s.qaa for s in held_out()}
+
+    def lookup(english: str) -> str:
+        return table[" ".join(english.split())]
+
+    return lookup
+
+
+@pytest.fixture(scope="module")
+def demo_engine(demo_model_dir: Path) -> Iterator[Any]:
+    """A loaded engine serving the demo model."""
+    from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
+
+    engine = TranslationEngine(
+        [ModelSpec("demo", str(demo_model_dir), device="cpu", intra_threads=1)],
+        batching=BatchingConfig(max_wait_ms=5),
+    )
+    engine.load()
+    yield engine
+    engine.shutdown(timeout=10)
