@@ -9,10 +9,11 @@ import time
 from collections.abc import Iterator
 
 import grpc
+from dragoman.engine.documents import DocumentTranslator
 from dragoman.engine.errors import DeadlineExceeded, InvalidOption, InvalidRequest
 from dragoman.engine.service import TranslationEngine
 from dragoman.engine.types import CallContext
-from dragoman.server import convert, validation
+from dragoman.server import convert, document_wire, validation
 from dragoman.server.errors import engine_errors
 from dragoman.server.interceptors import current_request_id
 from dragoman.server.settings import LimitSettings
@@ -35,6 +36,7 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
         """Serves `engine`, refusing requests beyond `limits`."""
         self._engine = engine
         self._limits = limits
+        self._documents = DocumentTranslator(engine)
 
     def TranslateText(
         self, request: pb.TranslateTextRequest, context: grpc.ServicerContext
@@ -113,6 +115,27 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
                 list(request.contents), request.model.strip(), count
             )
             return convert.detections_to_proto(detections)
+
+    def TranslateDocument(
+        self, request: pb.TranslateDocumentRequest, context: grpc.ServicerContext
+    ) -> pb.TranslateDocumentResponse:
+        """Translates a document into the same format."""
+        request_id = current_request_id()
+        with engine_errors(context, request_id):
+            ctx = self._call_context(context, request_id)
+            result = self._documents.translate(document_wire.request_from_proto(request), ctx)
+            return document_wire.response_to_proto(result, self._limits)
+
+    def StreamTranslateDocument(
+        self, request: pb.StreamTranslateDocumentRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.StreamTranslateDocumentResponse]:
+        """Translates a document, sending progress after each wave and the document last."""
+        request_id = current_request_id()
+        with engine_errors(context, request_id):
+            ctx = self._call_context(context, request_id)
+            domain = document_wire.request_from_proto(request.request)
+            for step in self._documents.steps(domain, ctx):
+                yield document_wire.step_to_proto(step, self._limits)
 
     def _require_ready(self, context: grpc.ServicerContext) -> None:
         """Refuses RPCs with UNAVAILABLE while the models load or the engine drains."""

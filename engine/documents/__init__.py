@@ -22,6 +22,7 @@ from dragoman.engine.documents.errors import (
     UnsupportedFormat,
 )
 from dragoman.engine.documents.translate import (
+    DocumentProgress,
     DocumentRequest,
     DocumentResult,
     DocumentTranslator,
@@ -34,6 +35,7 @@ __all__ = [
     "DocumentError",
     "DocumentFormat",
     "DocumentLimits",
+    "DocumentProgress",
     "DocumentRequest",
     "DocumentResult",
     "DocumentTooLarge",

@@ -7,6 +7,7 @@ order (plain text, or inline markup when a paragraph has runs of formatting) and
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,6 +55,11 @@ class Unit:
     text: str
     markup: bool
     apply: Callable[[str], None]
+
+    @property
+    def plain(self) -> str:
+        """The unit's text without markup."""
+        return html.unescape(_TAG.sub("", self.text)) if self.markup else self.text
 
 
 @dataclass

@@ -10,17 +10,15 @@ so that short units (a table cell, a heading) are not guessed one by one.
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from dragoman.engine.batcher import check_context
 from dragoman.engine.documents import safety
 from dragoman.engine.documents.base import DocumentFormat, LoadedDocument, Unit, find_format
-from dragoman.engine.documents.errors import CorruptDocument, DocumentTooLarge
+from dragoman.engine.documents.errors import CorruptDocument, DocumentError, DocumentTooLarge
 from dragoman.engine.features import DEFAULT_FEATURES, TextFeatures
 from dragoman.engine.service import TranslationEngine
 from dragoman.engine.types import CallContext, DecodingOptions, TranslationRequest
@@ -66,6 +64,14 @@ class DocumentRequest:
 
 
 @dataclass(frozen=True)
+class DocumentProgress:
+    """How far a document's translation has come, in units."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class DocumentResult:
     """A translated document.
 
@@ -106,7 +112,14 @@ def load_document(request: DocumentRequest) -> tuple[DocumentFormat, LoadedDocum
         )
     if fmt.zipped:
         safety.check_container(fmt, request.content)
-    document = fmt.load(request.content)
+    try:
+        document = fmt.load(request.content)
+    except DocumentError:
+        raise
+    except Exception as error:  # the libraries raise many kinds of parse errors
+        raise CorruptDocument(
+            f"the {fmt.name} document cannot be read: {type(error).__name__}: {error}"
+        ) from error
     fmt.check_units(document)
     return fmt, document
 
@@ -132,6 +145,21 @@ class DocumentTranslator:
             UnsupportedFormat, UnsafeDocument, CorruptDocument, DocumentTooLarge: The file.
             The engine's errors: bad languages or options, overload, deadline, cancel.
         """
+        for step in self.steps(request, ctx):
+            if isinstance(step, DocumentResult):
+                return step
+            if progress:
+                progress(step.done, step.total)
+        raise AssertionError("steps() ends with the result")  # pragma: no cover
+
+    def steps(
+        self, request: DocumentRequest, ctx: CallContext
+    ) -> Iterator[DocumentProgress | DocumentResult]:
+        """Translates a document step by step: progress after every wave, then the result.
+
+        Raises:
+            As `translate`.
+        """
         fmt, document = load_document(request)
         units = document.units
         source = request.source_language or self._detect(units, request.model)
@@ -139,43 +167,37 @@ class DocumentTranslator:
         done = 0
         model = ""
         languages: Counter[str] = Counter()
-        if progress:
-            progress(0, len(units))
+        yield DocumentProgress(0, len(units))
         for wave in _waves(list(groups), self._wave_chars):
             check_context(ctx)
-            markup = wave[0][1]
-            features = replace(request.features, mime_type="text/html" if markup else "")
+            features = replace(request.features, mime_type="text/html" if wave[0][1] else "")
             engine_request = TranslationRequest(
                 tuple(text for text, _ in wave), request.target_language, source,
                 request.model, request.options, features,
             )  # fmt: skip
-            for key, translation in zip(
-                wave, self._engine.translate(engine_request, ctx), strict=True
-            ):
+            translations = self._engine.translate(engine_request, ctx)
+            for key, translation in zip(wave, translations, strict=True):
                 for unit in groups[key]:
                     unit.apply(translation.text)
                 done += len(groups[key])
                 model = translation.model
                 languages[translation.source_language] += len(key[0])
-            if progress:
-                progress(done, len(units))
+            yield DocumentProgress(done, len(units))
         check_context(ctx)
-        content = document.save()
-        return DocumentResult(
-            content=content,
+        yield DocumentResult(
+            content=document.save(),
             mime_type=fmt.mime_types[0],
             file_name=request.file_name,
             source_language=languages.most_common(1)[0][0] if languages else source,
             model=model or self._default_model(request.model),
             units=len(units),
-            characters=sum(len(unit.text) for unit in units),
+            characters=sum(len(unit.plain) for unit in units),
         )
 
     def _detect(self, units: Sequence[Unit], model: str) -> str:
         sample = ""
         for unit in units:
-            text = html.unescape(re.sub(r"<[^>]*>", " ", unit.text)) if unit.markup else unit.text
-            sample += text.strip() + "\n"
+            sample += unit.plain.strip() + "\n"
             if len(sample) >= DETECTION_CHARS:
                 break
         if not sample.strip():

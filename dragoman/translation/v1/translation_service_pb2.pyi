@@ -241,3 +241,69 @@ class DetectLanguageResponse(_message.Message):
     DETECTIONS_FIELD_NUMBER: _ClassVar[int]
     detections: _containers.RepeatedCompositeFieldContainer[LanguageDetection]
     def __init__(self, detections: _Optional[_Iterable[_Union[LanguageDetection, _Mapping]]] = ...) -> None: ...
+
+class Document(_message.Message):
+    __slots__ = ("content", "mime_type", "file_name")
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    content: bytes
+    mime_type: str
+    file_name: str
+    def __init__(self, content: _Optional[bytes] = ..., mime_type: _Optional[str] = ..., file_name: _Optional[str] = ...) -> None: ...
+
+class TranslateDocumentRequest(_message.Message):
+    __slots__ = ("document", "source_language_code", "target_language_code", "model", "options", "glossary_config", "do_not_translate", "disable_placeholder_protection")
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    GLOSSARY_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    DO_NOT_TRANSLATE_FIELD_NUMBER: _ClassVar[int]
+    DISABLE_PLACEHOLDER_PROTECTION_FIELD_NUMBER: _ClassVar[int]
+    document: Document
+    source_language_code: str
+    target_language_code: str
+    model: str
+    options: TranslationOptions
+    glossary_config: TranslationGlossaryConfig
+    do_not_translate: _containers.RepeatedScalarFieldContainer[str]
+    disable_placeholder_protection: bool
+    def __init__(self, document: _Optional[_Union[Document, _Mapping]] = ..., source_language_code: _Optional[str] = ..., target_language_code: _Optional[str] = ..., model: _Optional[str] = ..., options: _Optional[_Union[TranslationOptions, _Mapping]] = ..., glossary_config: _Optional[_Union[TranslationGlossaryConfig, _Mapping]] = ..., do_not_translate: _Optional[_Iterable[str]] = ..., disable_placeholder_protection: _Optional[bool] = ...) -> None: ...
+
+class TranslateDocumentResponse(_message.Message):
+    __slots__ = ("document", "detected_language_code", "model", "segment_count", "character_count")
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    DETECTED_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CHARACTER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    document: Document
+    detected_language_code: str
+    model: str
+    segment_count: int
+    character_count: int
+    def __init__(self, document: _Optional[_Union[Document, _Mapping]] = ..., detected_language_code: _Optional[str] = ..., model: _Optional[str] = ..., segment_count: _Optional[int] = ..., character_count: _Optional[int] = ...) -> None: ...
+
+class StreamTranslateDocumentRequest(_message.Message):
+    __slots__ = ("request",)
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    request: TranslateDocumentRequest
+    def __init__(self, request: _Optional[_Union[TranslateDocumentRequest, _Mapping]] = ...) -> None: ...
+
+class DocumentTranslationProgress(_message.Message):
+    __slots__ = ("translated_segment_count", "total_segment_count")
+    TRANSLATED_SEGMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SEGMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    translated_segment_count: int
+    total_segment_count: int
+    def __init__(self, translated_segment_count: _Optional[int] = ..., total_segment_count: _Optional[int] = ...) -> None: ...
+
+class StreamTranslateDocumentResponse(_message.Message):
+    __slots__ = ("progress", "result")
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    progress: DocumentTranslationProgress
+    result: TranslateDocumentResponse
+    def __init__(self, progress: _Optional[_Union[DocumentTranslationProgress, _Mapping]] = ..., result: _Optional[_Union[TranslateDocumentResponse, _Mapping]] = ...) -> None: ...

@@ -63,6 +63,16 @@ class TranslationServiceStub:
                 request_serializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.DetectLanguageRequest.SerializeToString,
                 response_deserializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.DetectLanguageResponse.FromString,
                 _registered_method=True)
+        self.TranslateDocument = channel.unary_unary(
+                '/dragoman.translation.v1.TranslationService/TranslateDocument',
+                request_serializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.TranslateDocumentRequest.SerializeToString,
+                response_deserializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.TranslateDocumentResponse.FromString,
+                _registered_method=True)
+        self.StreamTranslateDocument = channel.unary_stream(
+                '/dragoman.translation.v1.TranslationService/StreamTranslateDocument',
+                request_serializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.StreamTranslateDocumentRequest.SerializeToString,
+                response_deserializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.StreamTranslateDocumentResponse.FromString,
+                _registered_method=True)
 
 
 class TranslationServiceServicer:
@@ -110,6 +120,23 @@ class TranslationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TranslateDocument(self, request, context):
+        """Translates a document (.docx, .pptx, .xlsx, .odt/.odp/.ods, HTML, Markdown,
+        plain text, .srt/.vtt subtitles, gettext .po, XLIFF) and returns it in the
+        same format, with its structure and formatting kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamTranslateDocument(self, request, context):
+        """Translates a document as TranslateDocument does, sending progress messages
+        while it is translated and the translated document last.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TranslationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -137,6 +164,16 @@ def add_TranslationServiceServicer_to_server(servicer, server):
                     servicer.DetectLanguage,
                     request_deserializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.DetectLanguageRequest.FromString,
                     response_serializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.DetectLanguageResponse.SerializeToString,
+            ),
+            'TranslateDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.TranslateDocument,
+                    request_deserializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.TranslateDocumentRequest.FromString,
+                    response_serializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.TranslateDocumentResponse.SerializeToString,
+            ),
+            'StreamTranslateDocument': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamTranslateDocument,
+                    request_deserializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.StreamTranslateDocumentRequest.FromString,
+                    response_serializer=dragoman_dot_translation_dot_v1_dot_translation__service__pb2.StreamTranslateDocumentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -278,6 +315,60 @@ class TranslationService:
             '/dragoman.translation.v1.TranslationService/DetectLanguage',
             dragoman_dot_translation_dot_v1_dot_translation__service__pb2.DetectLanguageRequest.SerializeToString,
             dragoman_dot_translation_dot_v1_dot_translation__service__pb2.DetectLanguageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TranslateDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dragoman.translation.v1.TranslationService/TranslateDocument',
+            dragoman_dot_translation_dot_v1_dot_translation__service__pb2.TranslateDocumentRequest.SerializeToString,
+            dragoman_dot_translation_dot_v1_dot_translation__service__pb2.TranslateDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamTranslateDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/dragoman.translation.v1.TranslationService/StreamTranslateDocument',
+            dragoman_dot_translation_dot_v1_dot_translation__service__pb2.StreamTranslateDocumentRequest.SerializeToString,
+            dragoman_dot_translation_dot_v1_dot_translation__service__pb2.StreamTranslateDocumentResponse.FromString,
             options,
             channel_credentials,
             insecure,
