@@ -25,6 +25,10 @@ class InvalidOption(InvalidRequest):
     """A decoding option out of its bounds."""
 
 
+class InvalidMarkup(InvalidOption):
+    """Markup (mime_type text/html or text/xml) that cannot be parsed as sent."""
+
+
 class ModelNotFound(EngineError):
     """The request names a model that is not loaded (NOT_FOUND)."""
 

@@ -135,19 +135,24 @@ def _printf(text: str) -> Iterable[tuple[int, int]]:
 
 @register_finder("placeholder")
 def _braces(text: str) -> Iterable[tuple[int, int]]:
-    # Balanced outermost braces: `{name}`, `{{var}}`, `${var}`, ICU messages with
-    # nested sub-messages. An unbalanced brace is plain text.
-    depth = 0
-    start = 0
-    for index, char in enumerate(text):
-        if char == "{":
-            if depth == 0:
-                start = index - 1 if index > 0 and text[index - 1] == "$" else index
-            depth += 1
-        elif char == "}" and depth > 0:
-            depth -= 1
-            if depth == 0 and index + 1 - start <= MAX_BRACE_SPAN:
-                yield start, index + 1
+    # Outermost matched brace pairs: `{name}`, `{{var}}`, `${var}`, ICU messages with
+    # nested sub-messages. A brace without a partner is plain text and leaves later
+    # placeholders protected; a pair longer than MAX_BRACE_SPAN is no placeholder, but
+    # the pairs inside it still are. One pass with a stack, then one over the pairs.
+    opened: list[int] = []
+    pairs: list[tuple[int, int]] = []
+    for brace in re.finditer("[{}]", text):
+        if brace.group() == "{":
+            opened.append(brace.start())
+        elif opened:
+            pairs.append((opened.pop(), brace.end()))
+    pairs.sort()  # by start: a pair comes before the pairs nested inside it
+    covered = 0
+    for start, end in pairs:
+        if start < covered or end - start > MAX_BRACE_SPAN:
+            continue
+        covered = end
+        yield (start - 1 if start > 0 and text[start - 1] == "$" else start), end
 
 
 def merge_spans(spans: Iterable[Span]) -> list[Span]:

@@ -42,6 +42,15 @@ PROTECTED = {
     "unbalanced-brace": ("a { b and c", []),
     "stray-close": ("a } b {x}", ["{x}"]),
     "url-inside-braces": ("{link: https://a.b/c}", ["{link: https://a.b/c}"]),
+    # A brace without a partner is text and leaves later placeholders protected.
+    "stray-open-before": (
+        "Use { to open. Hello {name}, you have %d birds.",
+        ["{name}", "%d"],
+    ),
+    "stray-open-after": ("Hello {name}, then { alone", ["{name}"]),
+    "stray-both": ("} {a} { {b} {", ["{a}", "{b}"]),
+    # Too long to be one placeholder: the placeholders inside it still are.
+    "long-span-inner": ("{" + "x " * 1200 + "{inner} }", ["{inner}"]),
 }
 
 
@@ -140,6 +149,10 @@ PATHOLOGICAL = {
     "at-signs": "a@" * 100_000,
     "dots": "a." * 100_000,
     "schemes": "a://" * 50_000,
+    "brace-pairs": "A {x}. " * 30_000,
+    "close-open": "}{" * 100_000,
+    "nested-braces": "{" * 100_000 + "}" * 100_000,
+    "long-brace-spans": ("{" + "a" * 3000 + "}") * 60,
 }
 
 
