@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from dragoman.clients.types import (
         Alternative,
         DetectedLanguage,
+        DocumentTranslation,
         Glossary,
         GlossaryEntry,
         Language,
@@ -48,6 +49,7 @@ _EXPORTS: dict[str, str] = {
     "AsyncTranslationClient": "aio",
     "Cancelled": "errors",
     "DetectedLanguage": "types",
+    "DocumentTranslation": "types",
     "Glossary": "types",
     "GlossaryEntry": "types",
     "ChannelConfig": "channel",
@@ -83,6 +85,7 @@ __all__ = [
     "ClientStats",
     "DeadlineExceeded",
     "DetectedLanguage",
+    "DocumentTranslation",
     "DragomanError",
     "Glossary",
     "GlossaryEntry",

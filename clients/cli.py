@@ -27,9 +27,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Adds `dragoman translate`'s arguments."""
     add = parser.add_argument
     add("texts", nargs="*", metavar="TEXT", help="texts to translate (default: stdin lines)")
+    add_language_arguments(parser)
+    add_connection_arguments(parser)
+    add("--mime-type", default="", help="text/plain (default) or text/html: keep the markup")
+    add_terminology_arguments(parser)
+    add("--json", action="store_true", help="print one JSON object per translation")
+    add("--list-languages", action="store_true", help="list the model's languages and exit")
+    add("--list-models", action="store_true", help="list the server's models and exit")
+
+
+def add_language_arguments(parser: argparse.ArgumentParser) -> None:
+    """--to and --from (shared with `dragoman translate-file`)."""
+    add = parser.add_argument
     add("--to", dest="target", metavar="CODE", help="target language (model code or BCP-47)")
     add("--from", dest="source", default="", metavar="CODE",
-        help="source language (default: detected per text)")  # fmt: skip
+        help="source language (default: detected)")  # fmt: skip
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser, timeout: float = 30.0) -> None:
+    """Server address, model, credentials, TLS and deadline (shared with translate-file)."""
+    add = parser.add_argument
     add("--address", action="append", metavar="H:P",
         help="server address; repeat (or comma-separate) for round_robin over several; "
         f"a gRPC target like dns:///svc:50051 works too (default $DRAGOMAN_ADDRESS or "
@@ -41,20 +58,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--cert", metavar="FILE", help="PEM client certificate for mutual TLS (implies --tls)")
     add("--key", metavar="FILE", help="PEM key of --cert")
     add("--server-name", default="", help="name to check in the server certificate")
-    add("--timeout", type=float, default=30.0, metavar="S", help="deadline per request")
+    add("--timeout", type=float, default=timeout, metavar="S", help="deadline per request")
+
+
+def add_terminology_arguments(parser: argparse.ArgumentParser) -> None:
+    """Quality, glossary and do-not-translate terms (shared with translate-file)."""
+    add = parser.add_argument
     add("--quality", choices=["fast", "balanced", "best"], help="decoder quality")
-    add("--mime-type", default="", help="text/plain (default) or text/html: keep the markup")
     add("--term", action="append", default=[], metavar="SOURCE=TARGET",
         help="glossary entry: translate SOURCE as TARGET (repeat)")  # fmt: skip
     add("--glossary", default="", metavar="NAME", help="a glossary stored on the server")
     add("--keep", action="append", default=[], metavar="TERM",
         help="term kept exactly as it is (repeat)")  # fmt: skip
-    add("--json", action="store_true", help="print one JSON object per translation")
-    add("--list-languages", action="store_true", help="list the model's languages and exit")
-    add("--list-models", action="store_true", help="list the server's models and exit")
 
 
-def _client(args: argparse.Namespace) -> TranslationClient:
+def client_from_args(args: argparse.Namespace) -> TranslationClient:
+    """A client built from the connection arguments."""
     from dragoman.clients.channel import TlsConfig
     from dragoman.clients.sync import TranslationClient
 
@@ -94,7 +113,7 @@ def options_from_args(args: argparse.Namespace) -> TranslationOptions:
         entries.append(GlossaryEntry(source, target))
     glossary = Glossary(args.glossary, tuple(entries)) if entries or args.glossary else None
     return TranslationOptions(
-        quality=args.quality or "", mime_type=args.mime_type, glossary=glossary,
+        quality=args.quality or "", mime_type=getattr(args, "mime_type", ""), glossary=glossary,
         do_not_translate=tuple(args.keep),
     )  # fmt: skip
 
@@ -142,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         options_from_args(args)
-        client = _client(args)
+        client = client_from_args(args)
     except (ValueError, OSError) as error:
         print(f"dragoman translate: {error}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ from typing import Any
 from dragoman.clients.types import (
     Alternative,
     DetectedLanguage,
+    DocumentTranslation,
     Glossary,
     GlossaryEntry,
     Language,
@@ -112,6 +113,37 @@ def stream_config(
         config=pb.StreamingTranslationConfig(
             interim_results=interim_results, **_shared_fields(target, source, model, options)
         )
+    )
+
+
+def document_request(
+    content: bytes,
+    target: str,
+    file_name: str = "",
+    mime_type: str = "",
+    source: str = "",
+    model: str = "",
+    options: TranslationOptions | None = None,
+) -> pb.StreamTranslateDocumentRequest:
+    """Builds a StreamTranslateDocumentRequest (the document and TranslateText's settings)."""
+    shared = _shared_fields(target, source, model, options)
+    del shared["mime_type"]  # a document's format travels in `document.mime_type`
+    document = pb.Document(content=content, file_name=file_name, mime_type=mime_type)
+    return pb.StreamTranslateDocumentRequest(
+        request=pb.TranslateDocumentRequest(document=document, **shared)
+    )
+
+
+def document_translation(message: pb.TranslateDocumentResponse) -> DocumentTranslation:
+    """Converts a TranslateDocumentResponse."""
+    return DocumentTranslation(
+        content=message.document.content,
+        mime_type=message.document.mime_type,
+        file_name=message.document.file_name,
+        detected_language=message.detected_language_code,
+        model=message.model,
+        segment_count=message.segment_count,
+        character_count=message.character_count,
     )
 
 

@@ -14,6 +14,7 @@ from dragoman.clients.retry import ClientStats
 from dragoman.clients.stream import Attempt, StreamLedger, SyncFeed
 from dragoman.clients.types import (
     DetectedLanguage,
+    DocumentTranslation,
     Language,
     Model,
     Segment,
@@ -97,6 +98,70 @@ class TranslationClient:
     def translate_text(self, text: str, to: str, **kwargs: Any) -> Translation:
         """Translates one text; keyword arguments as for `translate`."""
         return self.translate([text], to, **kwargs)[0]
+
+    def translate_document(
+        self,
+        content: bytes,
+        to: str,
+        *,
+        file_name: str = "",
+        mime_type: str = "",
+        source: str = "",
+        model: str = "",
+        options: TranslationOptions | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        timeout: float | None = None,
+    ) -> DocumentTranslation:
+        """Translates a document (StreamTranslateDocument); returns it in the same format.
+
+        Args:
+            content: The file's bytes.
+            to: Target language.
+            file_name: The file's name; its extension names the format when
+                `mime_type` is empty.
+            mime_type: The file's format.
+            source: Source language; empty detects it once for the document.
+            model: Model name; empty is the server's default.
+            options: Decoding options and terminology (`mime_type` is not used).
+            progress: Called with (segments translated, segments in all) as the server
+                reports progress.
+            timeout: Deadline in seconds, retries included.
+
+        Raises:
+            DragomanError: The subclass for the status code (InvalidArgument for a
+                file the server refuses, with the reason).
+        """
+        request = convert.document_request(
+            content, to, file_name, mime_type, source, model, options
+        )
+        deadline = self._base.deadline(timeout)
+        self.stats.add(calls=1)
+        attempts = 0
+        try:
+            for attempt in self._base.settings.retry.retrying(deadline, self.stats):
+                with attempt:
+                    attempts += 1
+                    return self._document_stream(request, deadline, progress)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error, attempts) from error
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _document_stream(
+        self,
+        request: Any,
+        deadline: float | None,
+        progress: Callable[[int, int], None] | None,
+    ) -> DocumentTranslation:
+        call = self._stub.StreamTranslateDocument(request, **self._base.call_options(deadline))
+        for message in call:
+            if message.WhichOneof("event") == "result":
+                return convert.document_translation(message.result)
+            if progress is not None:
+                update = message.progress
+                progress(update.translated_segment_count, update.total_segment_count)
+        raise DragomanError(
+            grpc.StatusCode.INTERNAL, "the server ended the stream without the document"
+        )
 
     def detect_language(
         self,

@@ -195,3 +195,26 @@ class Model:
     compute_type: str = ""
     languages: tuple[str, ...] = field(default_factory=tuple)
     default: bool = False
+
+
+@dataclass(frozen=True)
+class DocumentTranslation:
+    """A translated document.
+
+    Attributes:
+        content: The translated file, in the format of the one sent.
+        mime_type: Its format's mime type.
+        file_name: The file name sent with it.
+        detected_language: The source language (detected or given), as a model code.
+        model: The model that translated it.
+        segment_count: Text segments translated (paragraphs, cells, cues, entries).
+        character_count: Source characters translated.
+    """
+
+    content: bytes
+    mime_type: str = ""
+    file_name: str = ""
+    detected_language: str = ""
+    model: str = ""
+    segment_count: int = 0
+    character_count: int = 0

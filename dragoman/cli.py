@@ -16,6 +16,10 @@ from collections.abc import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("dragoman.server.cli", "serve CTranslate2 models over gRPC"),
     "translate": ("dragoman.clients.cli", "translate text with a running server"),
+    "translate-file": (
+        "dragoman.clients.translate_file",
+        "translate documents (docx, pptx, xlsx, odt, html, md, srt, po, ...) with a server",
+    ),
     "convert": ("dragoman.convert.cli", "convert a HF model (+ LoRA adapters) to CTranslate2"),
     "finetune": ("dragoman.finetune.cli", "fine-tune (LoRA/QLoRA/full) and evaluate models"),
     "demo-model": ("dragoman.finetune.demo_cli", "build the offline demo model"),

@@ -4,47 +4,20 @@ and hostile files: each gets a clear status code, and the server stays SERVING."
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import grpc
 import hostile
 import pytest
 from corpus import Sentence, all_cases, held_out
-from dragoman.server.app import App, build_app
-from dragoman.server.settings import Settings
+from dragoman.server.app import App
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from dragoman.translation.v1 import translation_service_pb2 as pb
 from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
-
-
-@pytest.fixture(scope="module")
-def app(demo_model_dir: Path) -> Iterator[App]:
-    settings = Settings(
-        host="127.0.0.1", port=0, workers=16, log_format="text", grace_period_s=2.0,
-        models=[{"name": "demo", "path": str(demo_model_dir), "device": "cpu",
-                 "intra_threads": 1}],
-    )  # fmt: skip
-    app = build_app(settings)
-    app.start()
-    app.load()
-    yield app
-    app.stop(grace=1.0)
-
-
-@pytest.fixture(scope="module")
-def channel(app: App) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as chan:
-        yield chan
-
-
-@pytest.fixture(scope="module")
-def stub(channel: grpc.Channel) -> pb_grpc.TranslationServiceStub:
-    return pb_grpc.TranslationServiceStub(channel)
 
 
 def _request(content: bytes, file_name: str = "", mime: str = "", **kw: Any) -> Any:
