@@ -53,7 +53,14 @@ def test_shipped_model_matches_the_pipeline(demo_build: Any) -> None:
         same += sum(a == b for a, b in zip(ours, rebuilt, strict=True))
         total += len(texts)
         assert sum(o == r[target] for o, r in zip(ours, rows, strict=True)) >= 95
-    assert same / total >= 0.99
+        assert sum(o == r[target] for o, r in zip(rebuilt, rows, strict=True)) >= 95
+    # The build is seeded and single-threaded, so one machine rebuilds it byte for byte;
+    # another CPU (other SIMD kernels in torch) trains slightly different weights: an
+    # AVX-512 Xeon agreed with the shipped model on 584 of 600 sentences (97.3 %), both
+    # at the same held-out quality. Agreement and quality are what must hold.
+    assert same / total >= 0.95
+    for direction, scores in shipped["demo"]["test"].items():
+        assert demo_build.scores[direction]["chrf"] >= scores["chrf"] - 1.0, direction
 
 
 def test_demo_model_cli_reuses_the_cache_and_refuses_overwrite(
