@@ -4,7 +4,8 @@
 
 Each benchmark is its own script (run them alone for more options); this one runs them one
 after the other on an otherwise idle machine, then prints one summary of what each compares:
-CTranslate2 int8 vs HF transformers, cross-request batching on vs off, cache hit vs miss.
+CTranslate2 int8 vs HF transformers, cross-request batching on vs off, cache hit vs miss,
+document pages per second.
 Figures land in bench/results/ (JSON, and the PNG chart the README shows).
 """
 
@@ -22,6 +23,7 @@ RUNS: list[list[str]] = [
     ["engine_vs_hf.py", "--json", str(RESULTS / "engine_vs_hf.json")],
     ["server_batching.py", "--model", "demo"],
     ["cache_bench.py", "--model", "demo"],
+    ["documents_bench.py", "--model", "demo"],
 ]
 
 
@@ -51,6 +53,12 @@ def summary() -> list[str]:
                 f"cache {row['backend']:<6} miss vs hit: {miss:.2f} vs {hit:.2f} ms "
                 f"= {miss / hit:.1f}x"
             )
+    for row in _load("documents_bench.json")["rows"]:
+        lines.append(
+            f"documents, {row['documents']} x 20-page .docx at once: {row['pages_per_s']:.2f} "
+            f"pages/s, {row['outside_share_busy']:.0%} of the time outside CTranslate2 "
+            "(target <= 20% at 8)"
+        )
     return lines
 
 

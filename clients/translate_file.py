@@ -99,9 +99,10 @@ def _translate_one(
         close()
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(result.content)
+    plural = "" if result.segment_count == 1 else "s"
     return (
-        f"{target}\t{result.segment_count} segments, {result.character_count} characters, "
-        f"{result.detected_language} -> {args.target}"
+        f"{target}\t{result.segment_count} segment{plural}, {result.character_count} "
+        f"characters, {result.detected_language} -> {args.target}"
     )
 
 

@@ -41,7 +41,25 @@ def _docx(s: list[Sentence]) -> bytes:
     document.add_picture(io.BytesIO(PNG))
     commented = document.add_paragraph(s[9].eng)
     document.add_comment(commented.runs, text=s[10].eng, author="tests")
+    _add_footnotes(document, s[11].eng)
     return office_bytes(document.save)
+
+
+def _add_footnotes(document: Any, text: str) -> None:
+    # python-docx cannot write footnotes; a footnotes part is added as the package
+    # would hold it (the note's reference in the body is not needed for the test).
+    from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<w:footnotes xmlns:w="{W[1:-1]}"><w:footnote w:id="1"><w:p><w:r><w:t>{text}'
+        "</w:t></w:r></w:p></w:footnote></w:footnotes>"
+    ).encode()
+    uri = PackURI("/word/footnotes.xml")
+    part = Part(uri, CONTENT_TYPE.WML_FOOTNOTES, xml, document.part.package)
+    document.part.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
 
 
 def _read_docx(content: bytes) -> Reading:
@@ -53,6 +71,8 @@ def _read_docx(content: bytes) -> Reading:
         if part.content_type.startswith("image/"):
             reading.fixed.append(part.blob)
         element = getattr(part, "element", None)
+        if element is None and part.content_type.endswith("footnotes+xml"):
+            element = etree.fromstring(part.blob)
         if element is None or "wordprocessingml" not in part.content_type:
             continue
         reading.structure.append(part.partname)
@@ -61,12 +81,13 @@ def _read_docx(content: bytes) -> Reading:
         reading.fixed += [etree.tostring(d) for d in element.iter(f"{W}drawing")]
         for p in element.iter(f"{W}p"):
             runs = [r for r in p.iter(f"{W}r") if r.find(f"{W}t") is not None or not len(r)]
+            props = [r.find(f"{W}rPr") for r in runs]
             keys = {
-                (etree.tostring(r.rPr) if r.rPr is not None else b"", r.getparent().tag)
-                for r in runs
+                (etree.tostring(x) if x is not None else b"", r.getparent().tag)
+                for r, x in zip(runs, props, strict=True)
             }
             reading.structure.append(sorted(keys))
-            text = "".join(r.text for r in runs)
+            text = "".join("".join(t.text or "" for t in r.iter(f"{W}t")) for r in runs)
             if text.strip():
                 reading.pieces.append(text)
             reading.bold += [r.text for r in runs if r.find(f"{W}rPr/{W}b") is not None]
@@ -118,7 +139,7 @@ def _read_pptx(content: bytes) -> Reading:
                 reading.structure.append(
                     sorted({etree.tostring(x) if x is not None else b"" for x in props})
                 )
-                text = "".join(r.text for r in runs)
+                text = "".join("".join(t.text or "" for t in r.iter(f"{W}t")) for r in runs)
                 if text.strip():
                     reading.pieces.append(text)
                 reading.bold += [
