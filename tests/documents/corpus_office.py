@@ -139,7 +139,7 @@ def _read_pptx(content: bytes) -> Reading:
                 reading.structure.append(
                     sorted({etree.tostring(x) if x is not None else b"" for x in props})
                 )
-                text = "".join("".join(t.text or "" for t in r.iter(f"{W}t")) for r in runs)
+                text = "".join(r.text for r in runs)
                 if text.strip():
                     reading.pieces.append(text)
                 reading.bold += [
