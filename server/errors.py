@@ -26,6 +26,7 @@ STATUS_BY_ERROR: dict[type[errors.EngineError], grpc.StatusCode] = {
     errors.UnsupportedLanguage: grpc.StatusCode.INVALID_ARGUMENT,
     errors.InputTooLong: grpc.StatusCode.INVALID_ARGUMENT,
     errors.InvalidOption: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.InvalidMarkup: grpc.StatusCode.INVALID_ARGUMENT,
     errors.ModelNotFound: grpc.StatusCode.NOT_FOUND,
     errors.Overloaded: grpc.StatusCode.RESOURCE_EXHAUSTED,
     errors.DeadlineExceeded: grpc.StatusCode.DEADLINE_EXCEEDED,
