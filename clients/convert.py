@@ -171,11 +171,14 @@ def translation(message: pb.Translation) -> Translation:
     )
 
 
-def stream_result(message: pb.StreamTranslateTextResponse, segment_id: str) -> StreamResult:
-    """Converts one stream response; `segment_id` is the caller's id for it."""
+def stream_result(
+    message: pb.StreamTranslateTextResponse, segment_id: str, text: str
+) -> StreamResult:
+    """Converts one stream response; `segment_id` is the caller's id for it, `text` the
+    translation so far (see `StreamLedger.result`)."""
     return StreamResult(
         segment_id=segment_id,
-        text=message.translated_text,
+        text=text,
         is_final=message.is_final,
         detected_language=message.detected_language_code,
         model=message.model,

@@ -33,6 +33,8 @@ class StreamLedger:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: dict[str, Segment] = {}
+        # Interim translation so far per segment (responses carry only what changed).
+        self._shown: dict[str, str] = {}
         self._next = 0
         self.exhausted = False
 
@@ -56,15 +58,24 @@ class StreamLedger:
         return None
 
     def result(self, response: pb.StreamTranslateTextResponse) -> StreamResult | None:
-        """Converts a response; a final one settles its segment. None if unknown."""
+        """Converts a response; a final one settles its segment. None if unknown.
+
+        An interim response's text replaces the translation so far from its
+        `text_offset` on; the result carries the whole translation so far.
+        """
+        wire_id = response.segment_id
         with self._lock:
             if response.is_final:
-                segment = self._pending.pop(response.segment_id, None)
+                segment = self._pending.pop(wire_id, None)
+                self._shown.pop(wire_id, None)
+                text = response.translated_text
             else:
-                segment = self._pending.get(response.segment_id)
+                segment = self._pending.get(wire_id)
+                shown = self._shown.get(wire_id, "")[: response.text_offset]
+                text = self._shown[wire_id] = shown + response.translated_text
         if segment is None:
             return None
-        return convert.stream_result(response, segment.segment_id)
+        return convert.stream_result(response, segment.segment_id, text)
 
     @property
     def finished(self) -> bool:

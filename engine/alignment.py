@@ -3,14 +3,16 @@
 A source sentence is given as *chunks*: runs of text that are each either translated
 or fixed (a placeholder, a glossary term, a code span) and that each sit inside one
 stack of inline markup tags. Each chunk is tokenized on its own, so every source
-piece knows its chunk. After decoding with `return_attention=True`, every target
-word is aligned to the source piece it attends to most (summed over the word's
-pieces), the way Bergamot places HTML tags, and so inherits that piece's chunk.
+piece knows its chunk. When a batch is decoded with `return_attention=True`, every
+target word is aligned to the source piece it attends to most (summed over the
+word's pieces, `word_sources`), the way Bergamot places HTML tags, and so inherits
+that piece's chunk. Only those per-word indices are kept (and cached), not the
+attention matrix.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dragoman.engine.tokenizer import Tokenizer
@@ -37,24 +39,29 @@ class Chunk:
 
 @dataclass(frozen=True)
 class AlignedHypothesis:
-    """One decoded hypothesis with its attention over the source pieces.
+    """One decoded hypothesis, its words' alignment to the source, and its score.
 
     Attributes:
         pieces: Target pieces, target prefix and special tokens stripped.
-        attention: One row per target piece, one column per source piece (the
-            source language token and `</s>` columns removed). May be empty when
-            the model returned no attention; alignment then falls back to position.
+        sources: For each word of `pieces` (see `split_words`), the index of the source
+            piece it attends to most. Empty when the model returned no attention;
+            alignment then falls back to position.
         score: The hypothesis score (average log-probability), when asked for.
     """
 
     pieces: tuple[str, ...]
-    attention: tuple[tuple[float, ...], ...] = ()
+    sources: tuple[int, ...] = ()
     score: float | None = None
 
-
-#: Decodes a batch of source piece lists; returns the n-best hypotheses of each,
-#: with attention. The engine provides it (language tokens, batching, options).
-TranslatePieces = Callable[[Sequence[Sequence[str]]], list[list[AlignedHypothesis]]]
+    @classmethod
+    def from_attention(
+        cls,
+        pieces: Sequence[str],
+        attention: Sequence[Sequence[float]],
+        score: float | None = None,
+    ) -> AlignedHypothesis:
+        """A hypothesis aligned by `attention` (one row per piece, one column per source piece)."""
+        return cls(tuple(pieces), word_sources(pieces, attention), score)
 
 
 @dataclass(frozen=True)
@@ -101,17 +108,19 @@ def split_words(pieces: Sequence[str]) -> list[list[int]]:
     return words
 
 
-def _aligned_source(
-    rows: Sequence[int], hyp: AlignedHypothesis, num_source: int, num_target: int
-) -> int:
-    if hyp.attention and len(hyp.attention) >= num_target:
-        width = min(len(hyp.attention[r]) for r in rows)
-        width = min(width, num_source)
-        if width > 0:
-            totals = [sum(hyp.attention[r][c] for r in rows) for c in range(width)]
-            return max(range(width), key=totals.__getitem__)
-    # No attention: proportional position (keeps order, better than nothing).
-    return min(num_source - 1, rows[0] * num_source // max(num_target, 1))
+def word_sources(pieces: Sequence[str], attention: Sequence[Sequence[float]]) -> tuple[int, ...]:
+    """Per word of `pieces`, the source piece with the most attention summed over the
+    word's pieces (as Bergamot places tags). Empty when rows are missing."""
+    if not attention or len(attention) < len(pieces):
+        return ()
+    sources = []
+    for rows in split_words(pieces):
+        width = min(len(attention[r]) for r in rows)
+        if width <= 0:
+            return ()
+        totals = [sum(attention[r][c] for r in rows) for c in range(width)]
+        sources.append(max(range(width), key=totals.__getitem__))
+    return tuple(sources)
 
 
 def align_words(
@@ -127,8 +136,13 @@ def align_words(
     words: list[TargetWord] = []
     if not owners:
         return words
-    for rows in split_words(hyp.pieces):
-        source = _aligned_source(rows, hyp, len(owners), len(hyp.pieces))
+    num_source = len(owners)
+    for index, rows in enumerate(split_words(hyp.pieces)):
+        if index < len(hyp.sources):
+            source = min(hyp.sources[index], num_source - 1)
+        else:
+            # No attention: proportional position (keeps order, better than nothing).
+            source = min(num_source - 1, rows[0] * num_source // max(len(hyp.pieces), 1))
         word_pieces = [hyp.pieces[r] for r in rows]
         text = tokenizer.decode(word_pieces).strip()
         if not text:

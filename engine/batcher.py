@@ -1,10 +1,18 @@
 """Cross-request batching: a bounded queue per model and worker threads.
 
-Callers submit segments with their `CallContext`; workers take the oldest segment,
-wait up to `max_wait_ms` for company, gather queued segments that decode with the
-same options up to the token budget, sort them by length and run one CTranslate2
-batch. A full queue refuses work (`Overloaded`) instead of growing; a caller whose
-deadline passes or who cancels stops waiting, and their queued segments are skipped.
+Callers submit segments (`Job`s) with their `CallContext`; workers take the oldest
+segment, wait up to `max_wait_ms` for company, gather queued segments that decode
+with the same options up to the token budget, sort them by length and run one
+CTranslate2 batch. Each job carries what it needs from that batch: word alignments
+(attention) for texts with placeholders, terms or markup, and a token callback for
+streams that show interim results. A batch asks CTranslate2 for attention only when
+one of its segments needs it and feeds callbacks only when one has one, so plain,
+featured and streamed segments of any request share batches. A full queue refuses
+work (`Overloaded`) instead of growing; a caller whose deadline passes or who cancels
+stops waiting, and their queued segments are skipped.
+
+Waiting costs no CPU: a caller sleeps until its last segment is done, its deadline
+passes or it cancels (a `CancelEvent` wakes it), never polling.
 """
 
 from __future__ import annotations
@@ -16,31 +24,49 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from dragoman.engine.config import BatchingConfig
 from dragoman.engine.errors import Cancelled, DeadlineExceeded, Overloaded, ShuttingDown
-from dragoman.engine.observer import EngineObserver, StatsCounter
-from dragoman.engine.types import CallContext, DecodingOptions
+from dragoman.engine.model import ModelInput, SegmentResult, TokenCallback
+from dragoman.engine.observer import BatchInfo, EngineObserver, StatsCounter
+from dragoman.engine.types import CallContext, CancelEvent, DecodingOptions
 
 logger = logging.getLogger(__name__)
 
-# run(sources, prefixes, options) -> one result (with .hypotheses) per source
-Tokens = Sequence[Sequence[str]]
-RunBatch = Callable[[Tokens, Tokens, DecodingOptions], list[Any]]
-_POLL_SECONDS = 0.05
+#: run(inputs, options, attention=..., callback=...) -> one result per input: the model.
+RunBatch = Callable[..., list[SegmentResult]]
+#: How often a caller whose `cancelled` is a plain threading.Event looks at it.
+_PLAIN_EVENT_POLL_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class Job:
+    """One segment to decode, and what its caller needs from the batch.
+
+    Attributes:
+        input: The segment as the model sees it.
+        attention: Word alignments are needed (placeholders, terms, markup).
+        on_token: Receives each generated token (greedy streams with interim results).
+    """
+
+    input: ModelInput
+    attention: bool = False
+    on_token: Callable[[str], None] | None = None
 
 
 @dataclass
 class _Work:
-    source: Sequence[str]
-    prefix: Sequence[str]
+    job: Job
     options: DecodingOptions
     request: int
     ctx: CallContext
     enqueued: float = field(default_factory=time.monotonic)
-    future: Future[Any] = field(default_factory=Future)
+    future: Future[SegmentResult] = field(default_factory=Future)
+
+    @property
+    def length(self) -> int:
+        return len(self.job.input.source)
 
 
 def check_context(ctx: CallContext, stats: StatsCounter | None = None) -> None:
@@ -55,26 +81,53 @@ def check_context(ctx: CallContext, stats: StatsCounter | None = None) -> None:
         raise DeadlineExceeded("the deadline passed before the translation was done")
 
 
-def wait_for(futures: Sequence[Future[Any]], ctx: CallContext, stats: StatsCounter) -> list[Any]:
+def wake_on(ctx: CallContext, wake: Callable[[], None]) -> Callable[[], None]:
+    """Calls `wake` when the caller cancels; returns the unsubscribe function."""
+    if isinstance(ctx.cancelled, CancelEvent):
+        return ctx.cancelled.subscribe(wake)
+    return lambda: None
+
+
+def wait_timeout(ctx: CallContext) -> float | None:
+    """How long a waiter may sleep before it must look at `ctx` again."""
+    timeout = None if isinstance(ctx.cancelled, CancelEvent) else _PLAIN_EVENT_POLL_SECONDS
+    if ctx.deadline is not None:
+        left = max(ctx.deadline - time.monotonic(), 0.0)
+        timeout = left if timeout is None else min(timeout, left)
+    return timeout
+
+
+def wait_for(
+    futures: Sequence[Future[SegmentResult]], ctx: CallContext, stats: StatsCounter
+) -> list[SegmentResult]:
     """Waits for every future, giving up (and cancelling them) on deadline or cancellation."""
-    results = []
+    done = threading.Event()
+    pending = [len(futures)]
+    lock = threading.Lock()
+
+    def finished(_: Future[SegmentResult]) -> None:
+        with lock:
+            pending[0] -= 1
+            if pending[0] == 0:
+                done.set()
+
+    if not futures:
+        done.set()
+    for future in futures:
+        future.add_done_callback(finished)
+    unsubscribe = wake_on(ctx, done.set)
     try:
-        for future in futures:
-            while True:
-                check_context(ctx, stats)
-                timeout = _POLL_SECONDS
-                if ctx.deadline is not None:
-                    timeout = max(min(timeout, ctx.deadline - time.monotonic()), 0.0)
-                try:
-                    results.append(future.result(timeout=timeout))
-                    break
-                except TimeoutError:
-                    continue
+        while not done.is_set():
+            check_context(ctx, stats)
+            done.wait(wait_timeout(ctx))
+        check_context(ctx, stats)
+        return [future.result() for future in futures]
     except BaseException:
         for future in futures:
             future.cancel()
         raise
-    return results
+    finally:
+        unsubscribe()
 
 
 class Batcher:
@@ -113,26 +166,28 @@ class Batcher:
         return len(self._queue)
 
     def translate(
-        self,
-        sources: Sequence[Sequence[str]],
-        prefixes: Sequence[Sequence[str]],
-        options: DecodingOptions,
-        ctx: CallContext,
-    ) -> list[Any]:
-        """Translates the segments of one request; returns one CT2 result per source.
+        self, jobs: Sequence[Job], options: DecodingOptions, ctx: CallContext
+    ) -> list[SegmentResult]:
+        """Translates the segments of one request; returns one result per job.
 
         Raises:
             Overloaded: The queue cannot take the segments.
             DeadlineExceeded, Cancelled: The caller ran out of time or went away.
             ShuttingDown: The batcher is closing.
         """
+        return wait_for(self.submit(jobs, options, ctx), ctx, self._stats)
+
+    def submit(
+        self, jobs: Sequence[Job], options: DecodingOptions, ctx: CallContext
+    ) -> list[Future[SegmentResult]]:
+        """Queues the segments of one request; one future per job (see `translate`)."""
         check_context(ctx, self._stats)
-        if not sources:
+        if not jobs:
             return []
         if not self._config.enabled:
-            return self._run_direct(sources, prefixes, options)
+            return self._run_direct(jobs, options)
         request = next(self._requests)
-        work = [_Work(s, p, options, request, ctx) for s, p in zip(sources, prefixes, strict=True)]
+        work = [_Work(job, options, request, ctx) for job in jobs]
         with self._cond:
             if self._closing:
                 raise ShuttingDown("the server is shutting down; retry on another replica")
@@ -148,57 +203,65 @@ class Batcher:
             self._cond.notify_all()
             depth = len(self._queue)
         self._observer.on_queue_depth(self._model, depth)
-        return wait_for([w.future for w in work], ctx, self._stats)
+        return [w.future for w in work]
 
     def _run_direct(
-        self,
-        sources: Sequence[Sequence[str]],
-        prefixes: Sequence[Sequence[str]],
-        options: DecodingOptions,
-    ) -> list[Any]:
-        """Batching off: this request's segments alone, in budget-sized chunks."""
+        self, jobs: Sequence[Job], options: DecodingOptions
+    ) -> list[Future[SegmentResult]]:
+        """Batching off: this request's segments alone, in the caller's thread."""
         if self._closing:
             raise ShuttingDown("the server is shutting down; retry on another replica")
-        order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
-        results: list[Any] = [None] * len(sources)
-        for chunk in self._chunks(order, [len(s) for s in sources]):
-            outputs = self._execute([sources[i] for i in chunk], [prefixes[i] for i in chunk],
-                                    options, requests=1)  # fmt: skip
-            for index, output in zip(chunk, outputs, strict=True):
-                results[index] = output
-        return results
+        work = [_Work(job, options, 0, CallContext()) for job in jobs]
+        for chunk in self._chunks(sorted(work, key=lambda w: w.length)):
+            self._execute(chunk, requests=1)
+        return [w.future for w in work]
 
-    def _chunks(self, order: list[int], lengths: list[int]) -> list[list[int]]:
-        chunks: list[list[int]] = []
-        current: list[int] = []
-        for index in order:
-            longest = max([lengths[i] for i in current] + [lengths[index]])
+    def _chunks(self, work: list[_Work]) -> list[list[_Work]]:
+        chunks: list[list[_Work]] = []
+        current: list[_Work] = []
+        for item in work:
+            longest = max([w.length for w in current] + [item.length])
             if current and (
                 len(current) >= self._config.max_batch_size
                 or longest * (len(current) + 1) > self._config.max_batch_tokens
             ):
                 chunks.append(current)
                 current = []
-            current.append(index)
+            current.append(item)
         if current:
             chunks.append(current)
         return chunks
 
-    def _execute(
-        self,
-        sources: Sequence[Sequence[str]],
-        prefixes: Sequence[Sequence[str]],
-        options: DecodingOptions,
-        requests: int,
-    ) -> list[Any]:
+    def _execute(self, live: list[_Work], requests: int) -> None:
+        """Runs one batch and settles every segment's future (a failure fails them all)."""
+        callbacks = [w.job.on_token for w in live]
+        info = BatchInfo(
+            size=len(live),
+            requests=requests,
+            attention=any(w.job.attention for w in live),
+            streams=len({w.request for w in live if w.job.on_token is not None}),
+            tokens_in=sum(w.length for w in live),
+        )
         started = time.monotonic()
-        outputs = self._run(sources, prefixes, options)
+        try:
+            outputs = self._run(
+                [w.job.input for w in live],
+                live[0].options,
+                attention=info.attention,
+                callback=_dispatch(callbacks) if info.streams else None,
+            )
+        except Exception as error:  # a CT2 failure fails this batch, not the worker
+            logger.exception("batch of %d segments failed on model %s", len(live), self._model)
+            for work in live:
+                work.future.set_exception(error)
+            return
         seconds = time.monotonic() - started
-        tokens_in = sum(len(s) for s in sources)
-        tokens_out = sum(len(o.hypotheses[0]) if o.hypotheses else 0 for o in outputs)
-        self._stats.record_batch(len(sources), requests, tokens_in, tokens_out)
-        self._observer.on_batch(self._model, len(sources), tokens_in, tokens_out, seconds)
-        return outputs
+        info = replace(info, tokens_out=sum(len(o.hypotheses[0]) if o.hypotheses else 0
+                                            for o in outputs))  # fmt: skip
+        self._stats.record_batch(info)
+        self._observer.on_batch(self._model, info.size, info.tokens_in, info.tokens_out, seconds)
+        for work, output in zip(live, outputs, strict=True):
+            work.future.set_result(output)
 
     def _take_batch(self) -> list[_Work] | None:
         """Blocks until a batch is ready; None when closing with an empty queue."""
@@ -208,13 +271,14 @@ class Batcher:
                     return None
                 self._cond.wait()
             first = self._queue[0]
+            key = _batch_key(first.options)
             ready_at = first.enqueued + self._wait_seconds()
-            while not self._closing and not self._budget_full(first.options):
+            while not self._closing and not self._budget_full(key):
                 remaining = ready_at - time.monotonic()
                 if remaining <= 0:
                     break
                 self._cond.wait(remaining)
-            batch = self._select(self._queue[0].options) if self._queue else []
+            batch = self._select(_batch_key(self._queue[0].options)) if self._queue else []
             depth = len(self._queue)
         self._observer.on_queue_depth(self._model, depth)
         return batch
@@ -231,13 +295,13 @@ class Batcher:
             return self._config.max_wait_ms / 1000
         return 0.0
 
-    def _budget_full(self, options: DecodingOptions) -> bool:
+    def _budget_full(self, key: DecodingOptions) -> bool:
         count, longest = 0, 0
         for work in self._queue:
-            if work.options != options:
+            if _batch_key(work.options) != key:
                 continue
             count += 1
-            longest = max(longest, len(work.source))
+            longest = max(longest, work.length)
             if (
                 count >= self._config.max_batch_size
                 or longest * count >= self._config.max_batch_tokens
@@ -245,7 +309,7 @@ class Batcher:
                 return True
         return False
 
-    def _select(self, options: DecodingOptions) -> list[_Work]:
+    def _select(self, key: DecodingOptions) -> list[_Work]:
         """Removes and returns the oldest compatible segments within the budget."""
         batch: list[_Work] = []
         kept: deque[_Work] = deque()
@@ -254,12 +318,12 @@ class Batcher:
             work = self._queue.popleft()
             if work.future.cancelled():
                 continue
-            candidate = max(longest, len(work.source))
+            candidate = max(longest, work.length)
             fits = not batch or (
                 len(batch) < self._config.max_batch_size
                 and candidate * (len(batch) + 1) <= self._config.max_batch_tokens
             )
-            if work.options == options and fits:
+            if fits and _batch_key(work.options) == key:
                 batch.append(work)
                 longest = candidate
             else:
@@ -275,23 +339,13 @@ class Batcher:
             live = [w for w in batch if self._claim(w)]
             if not live:
                 continue
-            live.sort(key=lambda w: len(w.source))
-            self._last_batch_requests = len({w.request for w in live})
+            live.sort(key=lambda w: w.length)
+            requests = len({w.request for w in live})
+            self._last_batch_requests = requests
             now = time.monotonic()
             for work in live:
                 self._observer.on_queue_wait(self._model, now - work.enqueued)
-            try:
-                outputs = self._execute(
-                    [w.source for w in live], [w.prefix for w in live], live[0].options,
-                    requests=len({w.request for w in live}),
-                )  # fmt: skip
-            except Exception as error:  # a CT2 failure fails this batch, not the worker
-                logger.exception("batch of %d segments failed on model %s", len(live), self._model)
-                for work in live:
-                    work.future.set_exception(error)
-                continue
-            for work, output in zip(live, outputs, strict=True):
-                work.future.set_result(output)
+            self._execute(live, requests)
 
     def _claim(self, work: _Work) -> bool:
         """Marks a segment as running; False when its caller is gone or out of time."""
@@ -317,3 +371,20 @@ class Batcher:
                 if work.future.set_running_or_notify_cancel():
                     work.future.set_exception(ShuttingDown("the server shut down"))
             self._queue.clear()
+
+
+def _batch_key(options: DecodingOptions) -> DecodingOptions:
+    """Segments whose options have the same key decode together (scores are always
+    returned, so asking for them does not split batches)."""
+    return replace(options, return_scores=False) if options.return_scores else options
+
+
+def _dispatch(callbacks: Sequence[Callable[[str], None] | None]) -> TokenCallback:
+    """One CT2 callback for the batch, routing each token to its segment's callback."""
+
+    def route(index: int, token: str) -> None:
+        callback = callbacks[index]
+        if callback is not None:
+            callback(token)
+
+    return route

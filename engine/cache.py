@@ -212,22 +212,27 @@ def model_identity(model_dir: str | Path, compute_type: str = "") -> str:
 class CachedSegment:
     """The cached model output for one source segment.
 
-    It has the `hypotheses` and `scores` of a CTranslate2 result, so the engine
-    assembles texts, alternatives and scores from a hit exactly as from a fresh run.
+    It has the `hypotheses`, `scores` and `alignments` of a decoded segment, so the
+    engine restores texts, alternatives and scores from a hit exactly as from a
+    fresh run.
 
     Attributes:
         hypotheses: Target tokens of each hypothesis, best first (target prefix included).
-        scores: The hypotheses' scores, when the options asked for them.
+        scores: The hypotheses' scores.
+        alignments: Per hypothesis, the source piece of each target word (segments
+            decoded with attention only).
     """
 
     hypotheses: list[list[str]]
     scores: list[float] = field(default_factory=list)
+    alignments: list[list[int]] = field(default_factory=list)
 
     def encode(self) -> str:
         """Serialises the entry as compact JSON."""
-        return json.dumps(
-            {"h": self.hypotheses, "s": self.scores}, ensure_ascii=False, separators=(",", ":")
-        )
+        data: dict[str, object] = {"h": self.hypotheses, "s": self.scores}
+        if self.alignments:
+            data["a"] = self.alignments
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def decode(cls, value: str) -> CachedSegment | None:
@@ -236,9 +241,12 @@ class CachedSegment:
             data = json.loads(value)
             hypotheses = [[str(token) for token in hyp] for hyp in data["h"]]
             scores = [float(score) for score in data.get("s", ())]
+            alignments = [[int(i) for i in a] for a in data.get("a", ())]
         except (ValueError, KeyError, TypeError):
             return None
-        return cls(hypotheses, scores) if hypotheses else None
+        if alignments and len(alignments) != len(hypotheses):
+            return None
+        return cls(hypotheses, scores, alignments) if hypotheses else None
 
 
 # --- the in-process back-end -------------------------------------------------------

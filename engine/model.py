@@ -8,11 +8,13 @@ text goes in, segments of tokens go to the batcher, text comes back out.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
+from dragoman.engine.alignment import word_sources
 from dragoman.engine.config import ModelSpec
-from dragoman.engine.errors import InputTooLong, ModelLoadError
+from dragoman.engine.errors import ModelLoadError
 from dragoman.engine.languages import LanguageTable
 from dragoman.engine.manifest import (
     ModelManifest,
@@ -20,16 +22,14 @@ from dragoman.engine.manifest import (
     read_vocabulary,
     resolve_model_path,
 )
-from dragoman.engine.segmenter import SegmentedText, split_long, split_sentences
 from dragoman.engine.tokenizer import Tokenizer, load_tokenizer
-from dragoman.engine.types import DecodingOptions
+from dragoman.engine.types import MAX_OUTPUT_TOKENS, DecodingOptions
 
 logger = logging.getLogger(__name__)
 
 # Output length when the caller gives none: proportional to the source, plus slack.
 _AUTO_LENGTH_RATIO = 2.0
 _AUTO_LENGTH_SLACK = 10
-_MAX_DECODING_TOKENS = 1024
 # Pieces of a text that language identification looks at.
 _IDENTIFY_PIECES = 48
 
@@ -53,28 +53,48 @@ def pick_compute_type(device: str, compute_type: str, quantization: str) -> str:
 
 
 @dataclass(frozen=True)
-class SegmentResult:
-    """The hypotheses of one segment, best first (target prefix included), and scores."""
+class ModelInput:
+    """One segment as CTranslate2 sees it.
 
-    hypotheses: list[list[str]]
-    scores: list[float]
+    Attributes:
+        source: The framed source tokens (language token, pieces, `</s>`).
+        prefix: The target prefix (the target language token).
+        text_start: Index of the first text piece in `source`.
+        text_length: Number of text pieces.
+    """
+
+    source: tuple[str, ...]
+    prefix: tuple[str, ...]
+    text_start: int
+    text_length: int
 
 
 @dataclass(frozen=True)
-class PreparedText:
-    """One text cut into token segments, ready for the batcher."""
+class SegmentResult:
+    """The hypotheses of one segment, best first (target prefix included), and scores.
 
-    segmented: SegmentedText
-    sources: tuple[tuple[str, ...], ...]
-    target_prefix: tuple[str, ...]
+    Attributes:
+        hypotheses: Target tokens of each hypothesis.
+        scores: Their scores, when asked for.
+        alignments: Per hypothesis, per word of its text pieces, the index of the text
+            piece of the source it is aligned to (empty when attention was not asked for).
+    """
+
+    hypotheses: list[list[str]]
+    scores: list[float]
+    alignments: list[tuple[int, ...]] = field(default_factory=list)
+
+
+#: Called from the decoding thread with (index of the segment in the batch, token).
+TokenCallback = Callable[[int, str], None]
 
 
 def max_decoding_length(source_tokens: int, options: DecodingOptions) -> int:
     """CT2 `max_decoding_length` (which counts the one-token target prefix)."""
     if options.max_output_tokens > 0:
-        return min(options.max_output_tokens, _MAX_DECODING_TOKENS) + 1
+        return min(options.max_output_tokens, MAX_OUTPUT_TOKENS) + 1
     auto = int(source_tokens * _AUTO_LENGTH_RATIO) + _AUTO_LENGTH_SLACK
-    return min(auto, _MAX_DECODING_TOKENS) + 1
+    return min(auto, MAX_OUTPUT_TOKENS) + 1
 
 
 class TranslationModel:
@@ -137,40 +157,19 @@ class TranslationModel:
         """How many batches CTranslate2 runs at once for this model."""
         return max(self.spec.inter_threads, 1) * max(len(self.spec.device_index), 1)
 
-    def count_pieces(self, text: str) -> int:
-        """Number of subword pieces of `text`."""
-        return len(self.tokenizer.encode(text))
+    def frame(self, pieces: Sequence[str], source_code: str, target_code: str) -> ModelInput:
+        """A segment's text pieces framed for the model (language tokens, `</s>`)."""
+        source = tuple(self.family.source_tokens(pieces, source_code))
+        start = next(
+            (i for i in range(len(source) - len(pieces) + 1)
+             if source[i : i + len(pieces)] == tuple(pieces)),
+            0,
+        )  # fmt: skip
+        return ModelInput(source, tuple(self.family.target_prefix(target_code)), start, len(pieces))
 
-    def prepare(self, text: str, source_code: str, target_code: str) -> PreparedText:
-        """Segments and tokenizes one text; every segment fits the model's input.
-
-        Sentences within the limit are tokenized once; longer ones are cut at word
-        boundaries (`split_long`), so nothing is truncated.
-        """
-        outer = split_sentences(text)
-        sentences: list[str] = []
-        separators = [outer.separators[0]]
-        sources = []
-        for sentence, separator in zip(outer.sentences, outer.separators[1:], strict=True):
-            pieces = self.tokenizer.encode(sentence)
-            if len(pieces) <= self.max_segment_pieces:
-                parts, inner = [(sentence, pieces)], []
-            else:
-                chunks = split_long(sentence, self.count_pieces, self.max_segment_pieces)
-                parts = [(chunk, self.tokenizer.encode(chunk)) for chunk in chunks.sentences]
-                inner = list(chunks.separators[1:-1])
-            for chunk, chunk_pieces in parts:
-                if len(chunk_pieces) > self.max_segment_pieces:  # split_long guarantees it
-                    raise InputTooLong(
-                        f"a segment of {len(chunk_pieces)} tokens exceeds the model's limit "
-                        f"of {self.max_segment_pieces}"
-                    )
-                sentences.append(chunk)
-                sources.append(tuple(self.family.source_tokens(chunk_pieces, source_code)))
-            separators += [*inner, separator]
-        segmented = SegmentedText(tuple(sentences), tuple(separators))
-        prefix = tuple(self.family.target_prefix(target_code))
-        return PreparedText(segmented, tuple(sources), prefix)
+    def output_pieces(self, tokens: Sequence[str]) -> list[str]:
+        """The text pieces of a hypothesis (target prefix and special tokens removed)."""
+        return self.family.output_pieces(tokens)
 
     def detokenize(self, tokens: Sequence[str]) -> str:
         """Text of a hypothesis (target prefix and special tokens removed)."""
@@ -178,21 +177,32 @@ class TranslationModel:
 
     def translate_batch(
         self,
-        sources: Sequence[Sequence[str]],
-        prefixes: Sequence[Sequence[str]],
+        inputs: Sequence[ModelInput],
         options: DecodingOptions,
+        *,
+        attention: bool = False,
+        callback: TokenCallback | None = None,
     ) -> list[SegmentResult]:
-        """Runs one CTranslate2 batch; one result per source.
+        """Runs one CTranslate2 batch; one result per input. The only CT2 translation call.
 
         CT2's `max_decoding_length` applies to the whole batch, so it runs with the
-        largest limit and each hypothesis is then cut to its own segment's limit: a
-        segment's translation does not depend on which segments shared its batch.
+        largest limit and each hypothesis is then cut to its own segment's limit.
+
+        Args:
+            inputs: The segments.
+            options: Their (normalized) decoding options.
+            attention: Return word alignments (costs attention output for the batch).
+            callback: Receives every generated token of every segment as it is decoded
+                (greedy decoding only; CT2 calls it from its decoding thread).
         """
-        limits = [max_decoding_length(len(source), options) for source in sources]
+        limits = [max_decoding_length(len(i.source), options) for i in inputs]
         num_hypotheses = max(options.num_alternatives, 1)
+        extra: dict[str, object] = {}
+        if callback is not None:
+            extra["callback"] = _token_callback(callback, [len(i.prefix) for i in inputs], limits)
         outputs = self.translator.translate_batch(
-            [list(s) for s in sources],
-            [list(p) for p in prefixes],
+            [list(i.source) for i in inputs],
+            [list(i.prefix) for i in inputs],
             beam_size=max(options.beam_size, num_hypotheses),
             num_hypotheses=num_hypotheses,
             length_penalty=options.length_penalty,
@@ -201,32 +211,34 @@ class TranslationModel:
             max_decoding_length=max(limits),
             # dragoman segments inputs itself; CT2 must never cut them.
             max_input_length=0,
-            return_scores=options.return_scores or options.num_alternatives > 0,
+            return_scores=True,
+            return_attention=attention,
+            **extra,
         )
         return [
-            SegmentResult(
-                hypotheses=[list(h[:limit]) for h in output.hypotheses],
-                scores=[float(score) for score in output.scores],
-            )
-            for output, limit in zip(outputs, limits, strict=True)
+            self._result(output, limit, item if attention else None)
+            for output, limit, item in zip(outputs, limits, inputs, strict=True)
         ]
 
-    def generate_tokens(
-        self, source: Sequence[str], prefix: Sequence[str], options: DecodingOptions
-    ) -> Iterator[str]:
-        """Greedy decoding of one segment, one target token at a time (prefix skipped)."""
-        steps = self.translator.generate_tokens(
-            list(source),
-            list(prefix),
-            max_decoding_length=max_decoding_length(len(source), options),
-            repetition_penalty=options.repetition_penalty,
-            no_repeat_ngram_size=options.no_repeat_ngram_size,
-            max_input_length=0,
-        )
-        # The first steps repeat the target prefix.
-        for index, step in enumerate(steps):
-            if index >= len(prefix):
-                yield step.token
+    def _result(self, output: Any, limit: int, aligned: ModelInput | None) -> SegmentResult:
+        hypotheses = [list(h[:limit]) for h in output.hypotheses]
+        alignments: list[tuple[int, ...]] = []
+        if aligned is not None:
+            rows = list(output.attention) or [[] for _ in hypotheses]
+            alignments = [
+                self._alignment(tokens, hyp_rows, aligned)
+                for tokens, hyp_rows in zip(hypotheses, rows, strict=True)
+            ]
+        return SegmentResult(hypotheses, [float(s) for s in output.scores], alignments)
+
+    def _alignment(
+        self, tokens: Sequence[str], rows: Sequence[Sequence[float]], item: ModelInput
+    ) -> tuple[int, ...]:
+        kept = [i for i, token in enumerate(tokens) if not self.family.is_special(token)]
+        if len(rows) < len(tokens):
+            return ()
+        span = slice(item.text_start, item.text_start + item.text_length)
+        return word_sources([tokens[i] for i in kept], [rows[i][span] for i in kept])
 
     def identify(self, text: str, candidates: Sequence[str]) -> str:
         """The candidate language under which the model finds `text` most likely.
@@ -249,3 +261,18 @@ class TranslationModel:
     def unload(self) -> None:
         """Frees the model's memory."""
         self.translator.unload_model()
+
+
+def _token_callback(
+    callback: TokenCallback, prefix_lengths: Sequence[int], limits: Sequence[int]
+) -> Callable[[Any], bool]:
+    """Adapts `callback` to CT2's per-step results: target prefix steps and steps past a
+    segment's own length limit (the batch decodes to the longest) are skipped."""
+
+    def step(result: Any) -> bool:
+        index = result.batch_id
+        if prefix_lengths[index] <= result.step < limits[index]:
+            callback(index, result.token)
+        return False
+
+    return step

@@ -32,6 +32,27 @@ class NullObserver(EngineObserver):
 
 
 @dataclass(frozen=True)
+class BatchInfo:
+    """What one CTranslate2 batch held.
+
+    Attributes:
+        size: Segments in it.
+        requests: Distinct requests (or stream segments) they came from.
+        attention: Whether it was decoded with attention (some segment needed alignment).
+        streams: Distinct stream segments it fed interim tokens to.
+        tokens_in: Source tokens.
+        tokens_out: Target tokens of the best hypotheses.
+    """
+
+    size: int
+    requests: int
+    attention: bool = False
+    streams: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+
+@dataclass(frozen=True)
 class EngineStats:
     """A snapshot of the engine's counters since start.
 
@@ -41,6 +62,10 @@ class EngineStats:
         batches: CTranslate2 batches run.
         max_batch_size: Largest batch run, in segments.
         merged_batches: Batches holding segments from more than one request.
+        attention_batches: Batches decoded with attention (placeholders, terms, markup).
+        merged_attention_batches: Of those, batches holding more than one request.
+        streaming_batches: Batches that fed interim results to streams.
+        merged_streaming_batches: Of those, batches that fed more than one stream.
         tokens_in: Source tokens translated.
         tokens_out: Target tokens generated.
         overloaded: Requests refused because the queue was full.
@@ -54,6 +79,10 @@ class EngineStats:
     batches: int = 0
     max_batch_size: int = 0
     merged_batches: int = 0
+    attention_batches: int = 0
+    merged_attention_batches: int = 0
+    streaming_batches: int = 0
+    merged_streaming_batches: int = 0
     tokens_in: int = 0
     tokens_out: int = 0
     overloaded: int = 0
@@ -77,18 +106,23 @@ class StatsCounter:
                 current, **{k: getattr(current, k) + v for k, v in deltas.items()}
             )
 
-    def record_batch(self, size: int, requests: int, tokens_in: int, tokens_out: int) -> None:
-        """Counts one finished batch of `size` segments from `requests` requests."""
+    def record_batch(self, batch: BatchInfo) -> None:
+        """Counts one finished batch."""
+        merged = batch.requests > 1
         with self._lock:
             s = self._stats
             self._stats = replace(
                 s,
                 batches=s.batches + 1,
-                segments=s.segments + size,
-                max_batch_size=max(s.max_batch_size, size),
-                merged_batches=s.merged_batches + (requests > 1),
-                tokens_in=s.tokens_in + tokens_in,
-                tokens_out=s.tokens_out + tokens_out,
+                segments=s.segments + batch.size,
+                max_batch_size=max(s.max_batch_size, batch.size),
+                merged_batches=s.merged_batches + merged,
+                attention_batches=s.attention_batches + batch.attention,
+                merged_attention_batches=s.merged_attention_batches + (batch.attention and merged),
+                streaming_batches=s.streaming_batches + (batch.streams > 0),
+                merged_streaming_batches=s.merged_streaming_batches + (batch.streams > 1),
+                tokens_in=s.tokens_in + batch.tokens_in,
+                tokens_out=s.tokens_out + batch.tokens_out,
             )
 
     def snapshot(self, queue_depth: int = 0) -> EngineStats:

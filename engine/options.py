@@ -6,7 +6,10 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from dragoman.engine.errors import InvalidOption
-from dragoman.engine.types import DecodingOptions
+from dragoman.engine.types import DecodingOptions, StreamConfig
+
+#: Beam size when a request leaves it unset (0).
+DEFAULT_BEAM_SIZE = 2
 
 
 class Bound(NamedTuple):
@@ -19,7 +22,7 @@ class Bound(NamedTuple):
 
 # One row per option: the table the proto comments describe.
 BOUNDS: dict[str, Bound] = {
-    "beam_size": Bound(1, 16, DecodingOptions.beam_size),
+    "beam_size": Bound(1, 16, DEFAULT_BEAM_SIZE),
     "num_alternatives": Bound(0, 8, None),
     "max_output_tokens": Bound(0, 1024, None),
     "repetition_penalty": Bound(1.0, 5.0, 1.0),
@@ -54,3 +57,34 @@ def normalize_options(options: DecodingOptions) -> DecodingOptions:
 
 def _show(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def stream_options(config: StreamConfig) -> DecodingOptions:
+    """The normalized options of a stream.
+
+    Interim results come token by token, which needs greedy decoding: with
+    `interim`, an unset beam size means 1, and an explicit wider beam or
+    alternatives is refused rather than silently ignored.
+
+    Raises:
+        InvalidOption: Out-of-bounds options, or interim results with beam search.
+    """
+    options = config.options
+    if not config.interim:
+        return normalize_options(options)
+    if options.beam_size == 0:
+        options = replace(options, beam_size=1)
+    normalized = normalize_options(options)
+    if normalized.beam_size > 1 or normalized.num_alternatives > 0:
+        raise InvalidOption(
+            f"interim_results need greedy decoding, but the stream asks for beam size "
+            f"{normalized.beam_size}"
+            + (
+                f" and {normalized.num_alternatives} alternatives"
+                if options.num_alternatives
+                else ""
+            )
+            + ": leave quality and beam_size unset (or use QUALITY_FAST / beam_size 1, no "
+            "num_alternatives), or turn interim_results off"
+        )
+    return normalized

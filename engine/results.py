@@ -1,14 +1,16 @@
-"""From CTranslate2 results back to texts, alternatives and scores."""
+"""From decoded segments back to one text's `Translation`: the only assembler."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from dragoman.engine.alignment import AlignedHypothesis
 from dragoman.engine.types import Alternative, DecodingOptions, Translation
 
 if TYPE_CHECKING:
-    from dragoman.engine.model import PreparedText, TranslationModel
+    from dragoman.engine.model import SegmentResult, TranslationModel
+    from dragoman.engine.plan import TextPlan
 
 
 def _text_score(scores: Sequence[float], lengths: Sequence[int]) -> float | None:
@@ -19,34 +21,36 @@ def _text_score(scores: Sequence[float], lengths: Sequence[int]) -> float | None
     return sum(s * n for s, n in zip(scores, lengths, strict=True)) / total
 
 
+def hypothesis(model: TranslationModel, result: SegmentResult, k: int) -> AlignedHypothesis:
+    """Hypothesis `k` of a decoded segment (the best one where it has fewer)."""
+    index = k if k < len(result.hypotheses) else 0
+    sources = result.alignments[index] if index < len(result.alignments) else ()
+    score = result.scores[index] if index < len(result.scores) else None
+    return AlignedHypothesis(tuple(model.output_pieces(result.hypotheses[index])), sources, score)
+
+
 def assemble_translation(
     model: TranslationModel,
-    prepared: PreparedText,
-    outputs: Sequence[Any],
+    plan: TextPlan,
+    results: Sequence[SegmentResult],
     source_code: str,
     options: DecodingOptions,
+    cached: bool = False,
 ) -> Translation:
-    """Builds one text's `Translation` from the CT2 results of its segments.
+    """Builds one text's `Translation` from the decoded segments of `plan.todo`.
 
-    Alternative k of a text joins the k-th hypothesis of every sentence (the best one
+    Alternative k of a text renders the k-th hypothesis of every sentence (the best one
     where a sentence has fewer); the first alternative is therefore the translation.
     """
-    if not outputs:
-        return Translation(prepared.segmented.join([]), source_code, model.name)
-    count = max(options.num_alternatives, 1)
     texts: list[str] = []
     scores: list[float | None] = []
-    for k in range(count):
-        sentences, sentence_scores, lengths = [], [], []
-        for output in outputs:
-            index = k if k < len(output.hypotheses) else 0
-            tokens = output.hypotheses[index]
-            sentences.append(model.detokenize(tokens))
-            if output.scores:
-                sentence_scores.append(float(output.scores[index]))
-                lengths.append(max(len(tokens), 1))
-        texts.append(prepared.segmented.join(sentences))
-        scores.append(_text_score(sentence_scores, lengths))
+    for k in range(max(options.num_alternatives, 1)):
+        if k > 0 and all(len(r.hypotheses) <= k for r in results):
+            break  # every further alternative would repeat the best one
+        hyps = [hypothesis(model, r, k) for r in results]
+        texts.append(plan.render(hyps, model.tokenizer))
+        lengths = [max(len(h.pieces), 1) for h in hyps if h.score is not None]
+        scores.append(_text_score([h.score for h in hyps if h.score is not None], lengths))
     alternatives: tuple[Alternative, ...] = ()
     if options.num_alternatives > 0:
         alternatives = tuple(
@@ -59,4 +63,6 @@ def assemble_translation(
         model=model.name,
         score=scores[0] if options.return_scores else None,
         alternatives=alternatives,
+        cached=cached,
+        glossary_applied=plan.applied,
     )

@@ -1,8 +1,12 @@
 """Sentence segmentation that puts the text back together exactly.
 
-`segment()` cuts a text into sentences (and sentences longer than the model's input
-limit into word-boundary chunks) and keeps every piece of whitespace in between, so
-that `SegmentedText.join(translations)` restores the original spacing and line breaks.
+`split_sentences()` cuts a text into sentences and keeps every piece of whitespace in
+between, so that `SegmentedText.join(translations)` restores the original spacing and
+line breaks. `fit_ranges()` cuts a sentence that is too long for the model into pieces
+within a token limit, at the strongest boundary available: sentence ends the strict
+splitter leaves alone (a lowercase word after the full stop), then clause boundaries,
+then any space, then the edges of text that must stay whole, then characters. Every
+function here runs in time linear in the text (times the number of boundary levels).
 """
 
 from __future__ import annotations
@@ -41,9 +45,8 @@ _ABBREVIATIONS = frozenset(
         "dept",
     ]
 )
-
-
-_MAX_PIECE_CHARS = 16  # sentencepiece's default max_sentencepiece_length
+# Clause boundaries: a comma, semicolon or colon before a space, or a dash between spaces.
+_CLAUSE = re.compile(r"(?<=[,;:，；：、])\s+|\s+[-–—]+(?=\s)")  # noqa: RUF001
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,18 @@ class SegmentedText:
         return "".join(out)
 
 
+def _last_word(before: str) -> str:
+    """The word before the final character of `before`, lowercased."""
+    head = before[:-1]
+    return head.rsplit(None, 1)[-1].lower() if head.strip() else ""
+
+
+def _is_abbreviation(before: str) -> bool:
+    """Whether the full stop ending `before` closes an abbreviation or an initial."""
+    word = _last_word(before)
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
 def _ends_sentence(before: str, after: str, gap: str) -> bool:
     if "\n" in gap:
         return True
@@ -77,11 +92,7 @@ def _ends_sentence(before: str, after: str, gap: str) -> bool:
         return False
     if after[:1].islower():
         return False
-    if stripped[-1] == ".":
-        word = stripped[:-1].rsplit(None, 1)[-1].lower() if stripped[:-1].strip() else ""
-        if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
-            return False
-    return True
+    return not (stripped[-1] == "." and _is_abbreviation(stripped))
 
 
 def split_sentences(text: str) -> SegmentedText:
@@ -100,7 +111,10 @@ def split_sentences(text: str) -> SegmentedText:
     separators = [text[:start]]
     sentence_start = start
     for gap in _SPACE.finditer(text, start, end):
-        if _ends_sentence(text[sentence_start : gap.start()], text[gap.end() : end], gap.group()):
+        # Only the last word before the gap decides: look at a bounded window, so a
+        # sentence of n words costs O(n), not O(n^2).
+        before = text[max(sentence_start, gap.start() - 64) : gap.start()]
+        if _ends_sentence(before, text[gap.end() : gap.end() + 1], gap.group()):
             sentences.append(text[sentence_start : gap.start()])
             separators.append(gap.group())
             sentence_start = gap.end()
@@ -119,103 +133,168 @@ def _split_cjk(segmented: SegmentedText) -> SegmentedText:
     return SegmentedText(tuple(sentences), tuple(separators))
 
 
-def split_long(sentence: str, count_tokens: Callable[[str], int], max_tokens: int) -> SegmentedText:
-    """Cuts a sentence into chunks of at most `max_tokens` tokens each.
+def sentence_ranges(text: str) -> list[tuple[int, int]]:
+    """`split_sentences` as (start, end) character ranges of `text`."""
+    segmented = split_sentences(text)
+    ranges = []
+    position = len(segmented.separators[0])
+    for sentence, separator in zip(segmented.sentences, segmented.separators[1:], strict=True):
+        ranges.append((position, position + len(sentence)))
+        position += len(sentence) + len(separator)
+    return ranges
 
-    Words are packed greedily by their own token counts; a chunk whose real count
-    still exceeds the limit (tokenizers merge across words) is halved at a word
-    boundary, and a single word over the limit is cut between characters. Nothing is
-    dropped: `join` of the chunks gives the sentence back.
+
+# --- fitting long sentences into the model's input ------------------------------------
+
+#: A cut between two pieces of a range: the gap [start, end) between them (may be empty).
+Cut = tuple[int, int]
+#: Finds the cuts of one boundary level in text[start:end].
+Level = Callable[[str, int, int], list[Cut]]
+#: Number of model tokens of text[start:end].
+CountTokens = Callable[[int, int], int]
+
+
+def weak_sentence_ends(text: str, start: int, end: int) -> list[Cut]:
+    """Sentence ends that `split_sentences` keeps together because a lowercase word follows
+    (run-on or lowercase text: chat, speech recognition); abbreviations still hold."""
+    cuts = []
+    for gap in _SPACE.finditer(text, start, end):
+        before = text[max(start, gap.start() - 64) : gap.start()].rstrip(_CLOSERS)
+        if not before or before[-1] not in _FINAL:
+            continue
+        # A dotted word ("p.m.", "u.s.") is an abbreviation here too.
+        if before[-1] == "." and (_is_abbreviation(before) or "." in _last_word(before)):
+            continue
+        cuts.append(gap.span())
+    return cuts
+
+
+def clause_boundaries(text: str, start: int, end: int) -> list[Cut]:
+    """After a comma, semicolon or colon, or around a spaced dash."""
+    return [gap.span() for gap in _CLAUSE.finditer(text, start, end)]
+
+
+def word_boundaries(text: str, start: int, end: int) -> list[Cut]:
+    """Every run of whitespace."""
+    return [gap.span() for gap in _SPACE.finditer(text, start, end)]
+
+
+def character_cuts(width: int) -> Level:
+    """Cuts every `width` characters: the last resort for a word longer than the limit."""
+
+    def cuts(text: str, start: int, end: int) -> list[Cut]:
+        return [(p, p) for p in range(start + width, end, width)]
+
+    return cuts
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Boundary levels, strongest first, used to bring ranges within `limit` tokens."""
+
+    limit: int
+    levels: tuple[Level, ...]
+
+
+def fit_ranges(
+    text: str,
+    start: int,
+    end: int,
+    count: CountTokens,
+    stages: Sequence[Stage],
+    allowed: Callable[[Cut], bool] = lambda cut: True,
+) -> list[tuple[int, int]]:
+    """Cuts text[start:end] into ranges of at most each stage's limit, nothing dropped.
+
+    Each stage splits the ranges still over its limit at its levels' cuts, strongest
+    level first, packing consecutive pieces greedily up to the limit. A range no
+    level can cut stays whole (the caller decides what to do with it).
+
+    Args:
+        text: The text.
+        start, end: The range to fit (no surrounding whitespace).
+        count: Token count of a range.
+        stages: Limits and boundary levels, applied in order.
+        allowed: Whether a cut may be used (e.g. not inside a placeholder).
+
+    Returns:
+        Sorted, non-overlapping ranges without surrounding whitespace; the text
+        between consecutive ranges is whitespace or empty.
     """
-    if count_tokens(sentence) <= max_tokens:
-        return SegmentedText((sentence,), ("", ""))
-    chunks: list[str] = []
-    gaps: list[str] = []
-    for packed, gap in _pack(_words(sentence), count_tokens, max_tokens):
-        fitted, inner = _fit(packed, count_tokens, max_tokens)
-        chunks += fitted
-        gaps += [*inner, gap]
-    return SegmentedText(tuple(chunks), ("", *gaps[:-1], ""))
-
-
-def _pack(
-    words: list[tuple[str, str]], count_tokens: Callable[[str], int], max_tokens: int
-) -> list[tuple[str, str]]:
-    """Greedy packing of (word, following gap) into (chunk, following gap)."""
-    packed: list[tuple[str, str]] = []
-    current: list[tuple[str, str]] = []
-    used = 0
-    for word, gap in words:
-        tokens = count_tokens(word)
-        if current and used + tokens > max_tokens:
-            packed.append(_glue(current))
-            current, used = [], 0
-        current.append((word, gap))
-        used += tokens
-    if current:
-        packed.append(_glue(current))
-    return packed
-
-
-def _glue(words: list[tuple[str, str]]) -> tuple[str, str]:
-    text = "".join(word + gap for word, gap in words[:-1]) + words[-1][0]
-    return text, words[-1][1]
+    ranges = [(start, end)]
+    for stage in stages:
+        fitted: list[tuple[int, int]] = []
+        for a, b in ranges:
+            fitted += _fit(text, a, b, count, stage, 0, allowed)
+        ranges = fitted
+    return ranges
 
 
 def _fit(
-    chunk: str, count_tokens: Callable[[str], int], max_tokens: int
-) -> tuple[list[str], list[str]]:
-    """Chunks within the limit and the gaps between them."""
-    if count_tokens(chunk) <= max_tokens:
-        return [chunk], []
-    words = _words(chunk)
-    if len(words) == 1:
-        pieces = _split_word(chunk, count_tokens, max_tokens)
-        return pieces, [""] * (len(pieces) - 1)
-    middle = len(words) // 2
-    left, gap = _glue(words[:middle])
-    right, _ = _glue(words[middle:])
-    left_chunks, left_gaps = _fit(left, count_tokens, max_tokens)
-    right_chunks, right_gaps = _fit(right, count_tokens, max_tokens)
-    return left_chunks + right_chunks, [*left_gaps, gap, *right_gaps]
+    text: str,
+    start: int,
+    end: int,
+    count: CountTokens,
+    stage: Stage,
+    level: int,
+    allowed: Callable[[Cut], bool],
+) -> list[tuple[int, int]]:
+    if level >= len(stage.levels) or count(start, end) <= stage.limit:
+        return [(start, end)]
+    cuts = [c for c in stage.levels[level](text, start, end) if allowed(c)]
+    parts = _parts(text, start, end, cuts)
+    if len(parts) < 2:
+        return _fit(text, start, end, count, stage, level + 1, allowed)
+    sizes = [count(a, b) for a, b in parts]
+    out: list[tuple[int, int]] = []
+    for group in _pack(sizes, stage.limit):
+        out += _fit_group(text, parts[group[0] : group[-1] + 1], count, stage, level, allowed)
+    return out
 
 
-def _words(sentence: str) -> list[tuple[str, str]]:
-    words: list[tuple[str, str]] = []
-    position = 0
-    for gap in _SPACE.finditer(sentence):
-        words.append((sentence[position : gap.start()], gap.group()))
-        position = gap.end()
-    words.append((sentence[position:], ""))
-    return [(w, g) for w, g in words if w]
+def _fit_group(
+    text: str,
+    parts: list[tuple[int, int]],
+    count: CountTokens,
+    stage: Stage,
+    level: int,
+    allowed: Callable[[Cut], bool],
+) -> list[tuple[int, int]]:
+    """A packed run of pieces: whole when it fits (tokenizers may merge across a cut,
+    so it is counted again), else halved; a single piece goes to the next level."""
+    start, end = parts[0][0], parts[-1][1]
+    if len(parts) == 1:
+        return _fit(text, start, end, count, stage, level + 1, allowed)
+    if count(start, end) <= stage.limit:
+        return [(start, end)]
+    middle = len(parts) // 2
+    return _fit_group(text, parts[:middle], count, stage, level, allowed) + _fit_group(
+        text, parts[middle:], count, stage, level, allowed
+    )
 
 
-def _split_word(word: str, count_tokens: Callable[[str], int], max_tokens: int) -> list[str]:
-    pieces: list[str] = []
-    rest = word
-    while rest:
-        # Largest prefix within the limit, by bisection on its length.
-        # A piece never spans more than _MAX_PIECE_CHARS characters, so the answer lies
-        # in this window: bisecting over the whole rest would be quadratic.
-        low, high = 1, min(len(rest), max_tokens * _MAX_PIECE_CHARS)
-        while low < high:
-            middle = (low + high + 1) // 2
-            if count_tokens(rest[:middle]) <= max_tokens:
-                low = middle
-            else:
-                high = middle - 1
-        pieces.append(rest[:low])
-        rest = rest[low:]
-    return pieces
+def _parts(text: str, start: int, end: int, cuts: list[Cut]) -> list[tuple[int, int]]:
+    """The non-blank pieces of text[start:end] between the cuts, stripped."""
+    parts = []
+    position = start
+    for cut_start, cut_end in [*sorted(cuts), (end, end)]:
+        piece = text[position:cut_start]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            parts.append((position + lead, position + lead + len(piece.strip())))
+        position = max(position, cut_end)
+    return parts
 
 
-def segment(text: str, count_tokens: Callable[[str], int], max_tokens: int) -> SegmentedText:
-    """Sentences of `text`, each within `max_tokens` tokens, with exact separators."""
-    outer = split_sentences(text)
-    sentences: list[str] = []
-    separators = [outer.separators[0]]
-    for sentence, separator in zip(outer.sentences, outer.separators[1:], strict=True):
-        inner = split_long(sentence, count_tokens, max_tokens)
-        sentences += inner.sentences
-        separators += [*inner.separators[1:-1], separator]
-    return SegmentedText(tuple(sentences), tuple(separators))
+def _pack(sizes: list[int], limit: int) -> list[list[int]]:
+    """Greedy packing of consecutive piece indices into groups within `limit`."""
+    groups: list[list[int]] = []
+    used = 0
+    for index, size in enumerate(sizes):
+        if groups and used + size <= limit:
+            groups[-1].append(index)
+            used += size
+        else:
+            groups.append([index])
+            used = size
+    return groups

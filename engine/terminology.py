@@ -8,7 +8,9 @@ written without spaces), the longest entry wins, and matches never overlap.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import heapq
 import json
 import re
 import unicodedata
@@ -94,20 +96,23 @@ class Glossary:
     entries: tuple[GlossaryEntry, ...]
     ignore_case: bool = False
     name: str = ""
-    _index: dict[str, list[GlossaryEntry]] = field(
+    # First word -> (term lengths, longest first; normalized source -> entry).
+    _index: dict[str, tuple[list[int], dict[str, GlossaryEntry]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
         validate_entries(self.entries, self.name or "glossary")
-        index: dict[str, list[GlossaryEntry]] = {}
+        index: dict[str, tuple[list[int], dict[str, GlossaryEntry]]] = {}
         for entry in self.entries:
             first = _WORD.search(entry.source)
             word = first.group() if first else entry.source.strip()
             key = word[0] if _unspaced(word[0]) else word
-            index.setdefault(self._norm(key), []).append(entry)
-        for bucket in index.values():
-            bucket.sort(key=lambda e: -len(e.source))
+            lengths, terms = index.setdefault(self._norm(key), ([], {}))
+            terms.setdefault(self._norm(entry.source), entry)
+            lengths.append(len(entry.source))
+        for lengths, _ in index.values():
+            lengths[:] = sorted(set(lengths), reverse=True)
         object.__setattr__(self, "_index", index)
 
     def _norm(self, text: str) -> str:
@@ -120,14 +125,23 @@ class Glossary:
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
+    def approx_bytes(self) -> int:
+        """Rough memory held by the compiled glossary (entries, terms and index)."""
+        terms = sum(len(e.source) + len(e.target) for e in self.entries)
+        return 400 * len(self.entries) + 2 * terms + 1024
+
     def find(self, text: str, taken: Sequence[Span] = ()) -> list[GlossaryMatch]:
         """Finds the entries' occurrences in `text`, longest first, never overlapping.
 
+        Linear in the text: one index look-up per word, then at most one dictionary
+        look-up per distinct term length among the entries starting with that word.
+
         Args:
             text: The source text.
-            taken: Spans already claimed (protected placeholders); matches overlapping
-                them are skipped.
+            taken: Non-overlapping spans already claimed (protected placeholders);
+                matches overlapping them are skipped.
         """
+        claimed = _Claimed(taken)
         matches: list[GlossaryMatch] = []
         position = 0
         for word in _WORD.finditer(text):
@@ -135,20 +149,38 @@ class Glossary:
                 if start < position:
                     continue
                 match = self._match_at(text, start, key)
-                if match is None or any(s.start < match.end and match.start < s.end for s in taken):
+                if match is None or claimed.overlaps(match.start, match.end):
                     continue
                 matches.append(match)
                 position = match.end
         return matches
 
     def _match_at(self, text: str, start: int, word: str) -> GlossaryMatch | None:
-        for entry in self._index.get(self._norm(word), ()):
-            end = start + len(entry.source)
-            if self._norm(text[start:end]) != self._norm(entry.source):
-                continue
-            if _is_boundary(text, start) and _is_boundary(text, end):
+        found = self._index.get(self._norm(word))
+        if found is None:
+            return None
+        lengths, terms = found
+        for length in lengths:
+            end = start + length
+            entry = terms.get(self._norm(text[start:end]))
+            if entry is not None and _is_boundary(text, start) and _is_boundary(text, end):
                 return GlossaryMatch(start, end, entry)
         return None
+
+
+class _Claimed:
+    """Non-overlapping claimed spans, for overlap tests in O(log n)."""
+
+    def __init__(self, spans: Sequence[Span]) -> None:
+        ordered = sorted(spans)
+        self._starts = [s.start for s in ordered]
+        self._ends = [s.end for s in ordered]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        # The last span starting before `end` is the only one that can reach `start`
+        # (spans do not overlap, so their ends grow with their starts).
+        index = bisect.bisect_left(self._starts, end) - 1
+        return index >= 0 and self._ends[index] > start
 
 
 def validate_entries(entries: Sequence[GlossaryEntry], what: str = "glossary") -> None:
@@ -184,8 +216,10 @@ def validate_entries(entries: Sequence[GlossaryEntry], what: str = "glossary") -
 
 
 def do_not_translate(terms: Iterable[str], ignore_case: bool = False) -> Glossary:
-    """A glossary that keeps each term as it is (`target` = the source's own text)."""
-    return Glossary(tuple(GlossaryEntry(t, t) for t in terms), ignore_case=ignore_case, name="")
+    """A glossary that keeps each term as it is (`target` = the source's own text);
+    repeated terms count once."""
+    entries = tuple(GlossaryEntry(t, t) for t in dict.fromkeys(terms))
+    return Glossary(entries, ignore_case=ignore_case, name="do_not_translate")
 
 
 def find_terms(
@@ -206,15 +240,16 @@ def find_terms(
     Returns:
         The spans to force (sorted) and the glossary matches among them.
     """
-    spans = list(taken)
+    spans = sorted(taken)
     forced: list[Span] = []
     applied: list[GlossaryMatch] = []
     for glossary, keep in zip(glossaries, keep_original, strict=True):
+        found = []
         for match in glossary.find(text, spans):
             replacement = text[match.start : match.end] if keep else match.entry.target
-            span = Span(match.start, match.end, "keep" if keep else "glossary", replacement)
-            spans.append(span)
-            forced.append(span)
+            found.append(Span(match.start, match.end, "keep" if keep else "glossary", replacement))
             if not keep:
                 applied.append(match)
+        forced += found
+        spans = list(heapq.merge(spans, found))
     return sorted(forced), applied

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dragoman.engine.features import DEFAULT_FEATURES, TextFeatures
 from dragoman.engine.terminology import GlossaryEntry
+
+#: Most tokens generated per sentence (the bound of `max_output_tokens`, and the cap
+#: of the automatic length).
+MAX_OUTPUT_TOKENS = 1024
 
 
 @dataclass(frozen=True)
@@ -14,7 +20,8 @@ class DecodingOptions:
     """Decoding settings for one request, already validated by the caller's edge.
 
     Attributes:
-        beam_size: Beam width; 1 is greedy.
+        beam_size: Beam width; 1 is greedy, 0 the engine's default (2, or 1 for a
+            stream with interim results).
         num_alternatives: Extra hypotheses to return per text (0 = none).
         return_scores: Whether to return average log-probabilities.
         max_output_tokens: Cap on generated tokens per sentence; 0 = automatic
@@ -24,13 +31,43 @@ class DecodingOptions:
         length_penalty: Beam search length normalisation exponent.
     """
 
-    beam_size: int = 2
+    beam_size: int = 0
     num_alternatives: int = 0
     return_scores: bool = False
     max_output_tokens: int = 0
     repetition_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
     length_penalty: float = 1.0
+
+
+class CancelEvent(threading.Event):
+    """A `threading.Event` that also calls listeners when set, so waiters need no polling."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._listeners: list[Callable[[], None]] = []
+        self._listeners_lock = threading.Lock()
+
+    def set(self) -> None:
+        """Sets the flag and calls every listener once."""
+        super().set()
+        with self._listeners_lock:
+            listeners, self._listeners = self._listeners, []
+        for listener in listeners:
+            listener()
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Calls `listener` when the event is set (at once if it is); returns an unsubscribe."""
+        with self._listeners_lock:
+            if not self.is_set():
+                self._listeners.append(listener)
+                return lambda: self._unsubscribe(listener)
+        listener()
+        return lambda: None
+
+    def _unsubscribe(self, listener: Callable[[], None]) -> None:
+        with self._listeners_lock, contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
 
 
 @dataclass(frozen=True)
@@ -40,12 +77,13 @@ class CallContext:
     Attributes:
         deadline: Absolute `time.monotonic()` by which the caller needs the
             answer, or None for no deadline.
-        cancelled: Set when the caller has gone away.
+        cancelled: Set when the caller has gone away (a `CancelEvent` wakes waiters
+            at once; a plain `threading.Event` is polled).
         request_id: For logs.
     """
 
     deadline: float | None = None
-    cancelled: threading.Event = field(default_factory=threading.Event)
+    cancelled: threading.Event = field(default_factory=CancelEvent)
     request_id: str = ""
 
 
@@ -67,6 +105,27 @@ class TranslationRequest:
     source_language: str = ""
     model: str = ""
     options: DecodingOptions = DecodingOptions()
+    features: TextFeatures = DEFAULT_FEATURES
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """The settings of one translation stream, sent once before its segments.
+
+    Attributes:
+        target_language: Target code, model code or alias.
+        source_language: Source code, model code or alias; empty = detect per segment.
+        model: Model name; empty = the default model.
+        options: Decoding options.
+        interim: Also send partial translations while a segment is decoded.
+        features: Glossaries, do-not-translate terms, placeholder protection, mime type.
+    """
+
+    target_language: str
+    source_language: str = ""
+    model: str = ""
+    options: DecodingOptions = DecodingOptions()
+    interim: bool = False
     features: TextFeatures = DEFAULT_FEATURES
 
 
@@ -104,13 +163,26 @@ class Translation:
 
 @dataclass(frozen=True)
 class StreamUpdate:
-    """A partial (interim) or final translation of one streamed segment."""
+    """A partial (interim) or final translation of one streamed segment.
+
+    Attributes:
+        segment_id: The segment's id.
+        text: Final: the whole translation. Interim: the translation from `offset` on.
+        is_final: Whether this is the segment's final result.
+        source_language: The model code of the source language.
+        model: Name of the model.
+        offset: Interim only: where `text` starts in the translation so far, in
+            characters; the translation so far is the previous one's first `offset`
+            characters followed by `text`. Finished sentences are sent once, not with
+            every token.
+    """
 
     segment_id: str
     text: str
     is_final: bool
     source_language: str
     model: str
+    offset: int = 0
 
 
 @dataclass(frozen=True)

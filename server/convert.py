@@ -17,6 +17,7 @@ from dragoman.engine.types import (
     DecodingOptions,
     LanguageInfo,
     ModelInfo,
+    StreamConfig,
     StreamUpdate,
     Translation,
     TranslationRequest,
@@ -26,9 +27,9 @@ from dragoman.server.settings import LimitSettings
 
 from dragoman.translation.v1 import translation_service_pb2 as pb
 
-#: Quality level -> beam size.
+#: Quality level -> beam size (0: the engine's default).
 BEAM_BY_QUALITY: dict[int, int] = {
-    pb.QUALITY_UNSPECIFIED: validation.DEFAULT_BEAM_SIZE,
+    pb.QUALITY_UNSPECIFIED: 0,
     pb.QUALITY_FAST: 1,
     pb.QUALITY_BALANCED: 2,
     pb.QUALITY_BEST: 4,
@@ -75,6 +76,18 @@ def request_from_proto(
         model=request.model.strip(),
         options=options_from_proto(request.options),
         features=features_from_proto(request),
+    )
+
+
+def stream_config_from_proto(config: pb.StreamingTranslationConfig) -> StreamConfig:
+    """The engine's stream settings from a stream's validated first message."""
+    return StreamConfig(
+        target_language=config.target_language_code.strip(),
+        source_language=config.source_language_code.strip(),
+        model=config.model.strip(),
+        options=options_from_proto(config.options),
+        interim=config.interim_results,
+        features=features_from_proto(config),
     )
 
 
@@ -158,6 +171,7 @@ def update_to_proto(update: StreamUpdate) -> pb.StreamTranslateTextResponse:
         is_final=update.is_final,
         detected_language_code=update.source_language,
         model=update.model,
+        text_offset=update.offset,
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from collections.abc import Iterator
 
@@ -58,27 +57,16 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
         request_id = current_request_id()
         with engine_errors(context, request_id):
             ctx = self._call_context(context, request_id)
-            config = _stream_config(next(request_iterator, None))
-            options = convert.options_from_proto(config.options)
-            features = convert.features_from_proto(config)
+            config = convert.stream_config_from_proto(_stream_config(next(request_iterator, None)))
             for index, message in enumerate(request_iterator, start=1):
                 segment = _stream_segment(message, index)
                 where = (
                     f"segment {segment.segment_id!r}" if segment.segment_id else f"segment {index}"
                 )
                 validation.check_text(segment.text, where, self._limits)
-                updates = self._engine.stream_segment(
-                    segment.segment_id,
-                    segment.text,
-                    target_language=config.target_language_code.strip(),
-                    source_language=config.source_language_code.strip(),
-                    model=config.model.strip(),
-                    options=options,
-                    interim=config.interim_results,
-                    ctx=ctx,
-                    features=features,
-                )
-                for update in updates:
+                for update in self._engine.stream_segment(
+                    segment.segment_id, segment.text, config, ctx
+                ):
                     yield convert.update_to_proto(update)
 
     def ListLanguages(
@@ -163,10 +151,10 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
                     f"{minimum_ms:g} ms (a translation takes tens of milliseconds or more)"
                 )
             deadline = time.monotonic() + remaining
-        cancelled = threading.Event()
-        if not context.add_callback(cancelled.set):
-            cancelled.set()  # the RPC already ended
-        return CallContext(deadline=deadline, cancelled=cancelled, request_id=request_id)
+        ctx = CallContext(deadline=deadline, request_id=request_id)
+        if not context.add_callback(ctx.cancelled.set):
+            ctx.cancelled.set()  # the RPC already ended
+        return ctx
 
 
 def _stream_config(

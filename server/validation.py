@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from dragoman.engine.errors import InputTooLong, InvalidOption, InvalidRequest
 from dragoman.server.settings import LimitSettings
 
-#: Beam size used when the request sets neither `beam_size` nor `quality`.
-DEFAULT_BEAM_SIZE = 2
-
 
 @dataclass(frozen=True)
 class Bound:

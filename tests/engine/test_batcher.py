@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dragoman.engine.batcher import Batcher
+from dragoman.engine.batcher import Batcher, Job
 from dragoman.engine.config import BatchingConfig, ModelSpec
 from dragoman.engine.errors import Cancelled, DeadlineExceeded, Overloaded, ShuttingDown
 from dragoman.engine.model import TranslationModel
@@ -33,10 +33,10 @@ class Gate:
         self.opened = threading.Event()
         self.entered = threading.Event()
 
-    def __call__(self, *args: Any) -> list[Any]:
+    def __call__(self, *args: Any, **kwargs: Any) -> list[Any]:
         self.entered.set()
         assert self.opened.wait(30), "test never opened the gate"
-        return self._run(*args)
+        return self._run(*args, **kwargs)
 
 
 class Recorder(NullObserver):
@@ -76,14 +76,12 @@ def gated(model: TranslationModel) -> Iterator[tuple[Batcher, Gate, StatsCounter
     batcher.close(timeout=10)
 
 
-def _segment(model: TranslationModel, text: str) -> tuple[Sequence[str], Sequence[str]]:
-    prepared = model.prepare(text, "eng_Latn", "fra_Latn")
-    return prepared.sources[0], prepared.target_prefix
+def _segment(model: TranslationModel, text: str) -> Job:
+    return Job(model.frame(model.tokenizer.encode(text), "eng_Latn", "fra_Latn"))
 
 
 def _submit(batcher: Batcher, model: TranslationModel, text: str, ctx: CallContext) -> Any:
-    source, prefix = _segment(model, text)
-    return batcher.translate([source], [prefix], GREEDY, ctx)[0]
+    return batcher.translate([_segment(model, text)], GREEDY, ctx)[0]
 
 
 def test_32_concurrent_requests_are_merged(
@@ -110,10 +108,8 @@ def test_32_concurrent_requests_are_merged(
     assert snapshot.batches == 2 and snapshot.max_batch_size == 31
     assert snapshot.merged_batches == 1 and snapshot.segments == 32
     for i, text in enumerate(texts):  # each caller got its own sentence's translation
-        source, prefix = _segment(model, text)
-        assert (
-            results[i].hypotheses == model.translate_batch([source], [prefix], GREEDY)[0].hypotheses
-        )
+        alone = model.translate_batch([_segment(model, text).input], GREEDY)[0]
+        assert results[i].hypotheses == alone.hypotheses
 
 
 def test_token_budget_splits_batches(model: TranslationModel) -> None:
@@ -121,11 +117,10 @@ def test_token_budget_splits_batches(model: TranslationModel) -> None:
     stats, recorder = StatsCounter(), Recorder()
     config = BatchingConfig(max_wait_ms=0, max_batch_tokens=40, max_batch_size=64)
     batcher = Batcher("tiny", gate, config, stats, recorder, workers=1)
-    sources = [_segment(model, f"The {w} walks near the river") for w in WORDS]  # ~9 tokens
+    jobs = [_segment(model, f"The {w} walks near the river") for w in WORDS]  # ~9 tokens
     try:
         gate.opened.set()
-        outputs = batcher.translate([s for s, _ in sources], [p for _, p in sources], GREEDY,
-                                    CallContext())  # fmt: skip
+        outputs = batcher.translate(jobs, GREEDY, CallContext())
     finally:
         batcher.close(timeout=10)
     assert len(outputs) == 10
@@ -140,10 +135,8 @@ def test_full_queue_reports_overload(
     first = threading.Thread(target=_submit, args=(batcher, model, "The cat.", CallContext()))
     first.start()
     wait_until(gate.entered.is_set)
-    source, prefix = _segment(model, "The dog.")
-    filler = threading.Thread(
-        target=batcher.translate, args=([source] * 40, [prefix] * 40, GREEDY, CallContext())
-    )
+    job = _segment(model, "The dog.")
+    filler = threading.Thread(target=batcher.translate, args=([job] * 40, GREEDY, CallContext()))
     filler.start()
     wait_until(lambda: batcher.depth == 40)
     with pytest.raises(Overloaded, match=r"queue of model 'tiny' is full \(40 of 40"):
@@ -173,8 +166,7 @@ def test_request_larger_than_the_queue_runs_when_idle(
 ) -> None:
     batcher, gate, stats, _ = gated
     gate.opened.set()
-    source, prefix = _segment(model, "The dog.")
-    outputs = batcher.translate([source] * 50, [prefix] * 50, GREEDY, CallContext())
+    outputs = batcher.translate([_segment(model, "The dog.")] * 50, GREEDY, CallContext())
     assert len(outputs) == 50 and stats.snapshot().overloaded == 0
 
 

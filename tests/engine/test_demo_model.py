@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
-from dragoman.engine.types import CallContext, DecodingOptions, TranslationRequest
+from dragoman.engine.types import CallContext, DecodingOptions, StreamConfig, TranslationRequest
 
 ROWS = 60  # held-out rows per direction (of the split's 300)
 
@@ -106,13 +106,17 @@ def test_stream_interim_then_exact_final(
     row = held_out[7]
     updates = list(
         demo.stream_segment(
-            "s", row["eng_Latn"], target_language="qaa_Latn", source_language="eng_Latn",
-            options=DecodingOptions(beam_size=1), interim=True, ctx=CallContext(),
+            "s", row["eng_Latn"],
+            StreamConfig("qaa_Latn", "eng_Latn", options=DecodingOptions(beam_size=1),
+                         interim=True),
+            CallContext(),
         )
     )  # fmt: skip
     *interim, final = updates
     assert interim and not any(u.is_final for u in interim) and final.is_final
     assert final.text == row["qaa_Latn"]
+    # One sentence: every interim update replaces the whole text so far.
+    assert all(u.offset == 0 for u in interim)
     assert all(row["qaa_Latn"].startswith(u.text.rsplit(" ", 1)[0]) for u in interim)
 
 
@@ -142,7 +146,7 @@ def test_32_concurrent_clients_get_exact_results(
 def test_model_identifies_its_own_languages(
     demo: TranslationEngine, held_out: list[dict[str, str]], language: str
 ) -> None:
-    model = demo._models["demo"]
+    model = demo._served["demo"].model
     codes = list(_codes(demo))
     guesses = [model.identify(row[language], codes) for row in held_out]
     assert guesses.count(language) >= len(held_out) * 0.9

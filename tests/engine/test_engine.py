@@ -18,7 +18,9 @@ from dragoman.engine.errors import (
     ShuttingDown,
     UnsupportedLanguage,
 )
+from dragoman.engine.features import TextFeatures
 from dragoman.engine.model import max_decoding_length
+from dragoman.engine.plan import Unit
 from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
 from dragoman.engine.types import CallContext, DecodingOptions, TranslationRequest
 
@@ -32,7 +34,7 @@ def _translate(engine: TranslationEngine, *texts: str, **kwargs: object) -> list
 
 def _reference(engine: TranslationEngine, model: str, text: str, src: str, tgt: str) -> str:
     """What CTranslate2 itself says for one sentence (no segmentation, no batching)."""
-    loaded = engine._models[model]
+    loaded = engine._served[model].model
     source = loaded.family.source_tokens(loaded.tokenizer.encode(text), src)
     result = loaded.translator.translate_batch(
         [source], [loaded.family.target_prefix(tgt)],
@@ -115,15 +117,19 @@ def test_multi_paragraph_whitespace_is_preserved(engine: TranslationEngine) -> N
 
 
 def test_long_input_is_segmented_not_truncated(engine: TranslationEngine) -> None:
-    model = engine._models["nllb"]
+    served = engine._served["nllb"]
     text = " ".join(["the small red cat walks near the river"] * 200)  # one 1600-word sentence
-    prepared = model.prepare(text, "eng_Latn", "fra_Latn")
-    assert len(prepared.sources) > 1
-    assert all(len(s) <= model.max_segment_pieces + 2 for s in prepared.sources)
-    assert prepared.segmented.join(list(prepared.segmented.sentences)) == text
+    plan = served.preparer.prepare(text, TextFeatures())
+    assert len(plan.todo) > 1
+    assert all(len(s.pieces) <= served.model.max_segment_pieces for s in plan.todo)
+    (unit,) = plan.parts
+    assert isinstance(unit, Unit)
+    rebuilt = "".join(s.lead + "".join(c.text for c in s.chunks) for s in unit.sentences)
+    assert rebuilt + unit.trailing == text  # nothing dropped
     before = engine.stats.segments
     (result,) = _translate(engine, text, source_language="en", options=GREEDY)
-    assert engine.stats.segments - before == len(prepared.sources)
+    # Repeated segments of one request are decoded once.
+    assert engine.stats.segments - before == len({tuple(s.pieces) for s in plan.todo}) < 7
     assert result  # every segment translated and joined
 
 

@@ -14,13 +14,19 @@ from html.parser import HTMLParser
 import pytest
 from dragoman.engine.alignment import AlignedHypothesis
 from dragoman.engine.errors import InvalidOption
-from dragoman.engine.features import FeatureProcessor, TextFeatures
+from dragoman.engine.features import TextFeatures
 from dragoman.engine.markup import VOID
+from dragoman.engine.plan import TextPreparer
 from dragoman.engine.service import TranslationEngine
 from dragoman.engine.spans import find_protected
 from dragoman.engine.terminology import GlossaryEntry
 from dragoman.engine.tokenizer import SentencePieceTokenizer
-from dragoman.engine.types import CallContext, DecodingOptions, TranslationRequest
+from dragoman.engine.types import (
+    CallContext,
+    DecodingOptions,
+    StreamConfig,
+    TranslationRequest,
+)
 
 FAST = DecodingOptions(beam_size=1, max_output_tokens=24)
 
@@ -122,8 +128,9 @@ def test_stream_segment_with_features(engine: TranslationEngine) -> None:
     features = TextFeatures(glossary_entries=(GlossaryEntry("dog", "CHIEN-Z"),))
     updates = list(
         engine.stream_segment(
-            "s1", "The dog sees {name}.", target_language="fr", source_language="en",
-            model="nllb", options=FAST, interim=True, ctx=CallContext(), features=features,
+            "s1", "The dog sees {name}.",
+            StreamConfig("fr", "en", "nllb", FAST, interim=True, features=features),
+            CallContext(),
         )
     )  # fmt: skip
     assert updates[-1].is_final and "CHIEN-Z" in updates[-1].text and "{name}" in updates[-1].text
@@ -225,33 +232,17 @@ def test_unknown_mime_type_is_an_invalid_argument() -> None:
         TextFeatures(mime_type="application/pdf")
 
 
-def test_cache_key_covers_every_feature() -> None:
-    variants = [
-        TextFeatures(),
-        TextFeatures(glossary_entries=(GlossaryEntry("a", "b"),)),
-        TextFeatures(glossary_entries=(GlossaryEntry("a", "c"),)),
-        TextFeatures(glossary_entries=(GlossaryEntry("a", "b"),), glossary_ignore_case=True),
-        TextFeatures(glossary_name="g"),
-        TextFeatures(do_not_translate=("x",)),
-        TextFeatures(protect_placeholders=False),
-        TextFeatures(mime_type="text/html"),
-    ]
-    keys = {v.cache_key() for v in variants}
-    assert len(keys) == len(variants)
-    assert TextFeatures(glossary_name="g").cache_key("v1") != TextFeatures(
-        glossary_name="g"
-    ).cache_key("v2")
-    assert TextFeatures(mime_type="").cache_key() == TextFeatures().cache_key()
-
-
 def test_tags_follow_the_aligned_words(tiny_nllb_dir: object) -> None:
     """Exact placement, with a hand-written hypothesis: "big red" -> "rouge grand"."""
     from pathlib import Path
 
     tokenizer = SentencePieceTokenizer(Path(str(tiny_nllb_dir)) / "sentencepiece.bpe.model")
-    processor = FeatureProcessor(tokenizer)
     source = "<b>big</b> <i>red</i>"
+    plan = TextPreparer(tokenizer).prepare(source, TextFeatures(mime_type="text/html"))
+    (sentence,) = plan.todo
+    assert sentence.needs_attention()
     source_pieces = tokenizer.encode("big") + tokenizer.encode("red")
+    assert sentence.pieces == source_pieces
     n_big = len(tokenizer.encode("big"))
     rouge, grand = tokenizer.encode("rouge"), tokenizer.encode("grand")
     target = rouge + grand
@@ -259,9 +250,5 @@ def test_tags_follow_the_aligned_words(tiny_nllb_dir: object) -> None:
     big_row = tuple(1.0 if i < n_big else 0.0 for i in range(len(source_pieces)))
     # "rouge" attends to the pieces of "red", "grand" to those of "big"
     rows = (red_row,) * len(rouge) + (big_row,) * len(grand)
-
-    def decode(batch: object) -> list[list[AlignedHypothesis]]:
-        return [[AlignedHypothesis(tuple(target), rows, -0.5)]]
-
-    result = processor.translate(source, TextFeatures(mime_type="text/html"), decode)
-    assert result.text == "<i>rouge</i> <b>grand</b>"
+    hypothesis = AlignedHypothesis.from_attention(target, rows, -0.5)
+    assert plan.render([hypothesis], tokenizer) == "<i>rouge</i> <b>grand</b>"

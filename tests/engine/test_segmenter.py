@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from dragoman.engine.segmenter import segment, split_long, split_sentences
+from dragoman.engine.segmenter import (
+    Level,
+    Stage,
+    character_cuts,
+    clause_boundaries,
+    fit_ranges,
+    split_sentences,
+    weak_sentence_ends,
+    word_boundaries,
+)
 
 ROUND_TRIPS = {
     "empty": ("", []),
@@ -51,9 +60,7 @@ def test_join_refuses_a_wrong_count() -> None:
         split_sentences("One. Two.").join(["Un."])
 
 
-def _chars(text: str) -> int:
-    return len(text)
-
+HARD = (word_boundaries, character_cuts(5))
 
 LONG = {
     "fits": ("short words here", 100, ["short words here"]),
@@ -63,17 +70,55 @@ LONG = {
 }
 
 
+def _letters(texts: list[str]) -> str:
+    """Everything but whitespace: what a cut must never lose."""
+    return "".join("".join(text.split()) for text in texts)
+
+
+def _fit(text: str, limit: int, *levels: Level) -> list[str]:
+    ranges = fit_ranges(text, 0, len(text), lambda a, b: b - a, [Stage(limit, levels or HARD)])
+    return [text[a:b] for a, b in ranges]
+
+
 @pytest.mark.parametrize(("sentence", "limit", "chunks"), LONG.values(), ids=LONG.keys())
-def test_split_long_never_drops_text(sentence: str, limit: int, chunks: list[str]) -> None:
-    segmented = split_long(sentence, _chars, limit)
-    assert list(segmented.sentences) == chunks
-    assert all(_chars(chunk) <= limit for chunk in segmented.sentences)
-    assert segmented.join(list(segmented.sentences)) == sentence
+def test_fit_ranges_never_drops_text(sentence: str, limit: int, chunks: list[str]) -> None:
+    pieces = _fit(sentence, limit)
+    assert pieces == chunks
+    assert all(len(piece) <= limit for piece in pieces)
+    assert _letters(pieces) == _letters([sentence])
 
 
-def test_segment_multi_paragraph_long_text_round_trips() -> None:
+def test_run_on_text_is_cut_at_sentence_ends_then_clauses() -> None:
+    text = "the cat sees the dog. e.g. the man reads, and the child sings; then it rains"
+    stages = [Stage(30, (weak_sentence_ends, clause_boundaries))]
+    ranges = fit_ranges(text, 0, len(text), lambda a, b: b - a, stages)
+    assert [text[a:b] for a, b in ranges] == [
+        "the cat sees the dog.",
+        "e.g. the man reads,",  # no cut after the abbreviation "e.g."
+        "and the child sings;",
+        "then it rains",
+    ]
+
+
+def test_cuts_can_be_forbidden() -> None:
+    text = "aa {x y} bb"
+    ranges = fit_ranges(
+        text, 0, len(text), lambda a, b: b - a, [Stage(3, HARD)], allowed=lambda c: c != (5, 6)
+    )
+    assert "{x y}" in [text[a:b] for a, b in ranges]
+
+
+def test_long_multi_paragraph_text_fits_in_linear_count_calls() -> None:
     paragraph = " ".join(f"Sentence number {i} has several words in it." for i in range(50))
-    text = f"\n{paragraph}\n\n   {'word ' * 400}end.\n\n\t{'z' * 3000}\n"
-    segmented = segment(text, _chars, 64)
-    assert all(0 < len(s) <= 64 for s in segmented.sentences)
-    assert segmented.join(list(segmented.sentences)) == text
+    text = f"{paragraph} {'word ' * 400}end. {'z' * 3000}"
+    calls = 0
+
+    def count(a: int, b: int) -> int:
+        nonlocal calls
+        calls += 1
+        return b - a
+
+    ranges = fit_ranges(text, 0, len(text), count, [Stage(64, HARD)])
+    assert all(0 < b - a <= 64 for a, b in ranges)
+    assert _letters([text[a:b] for a, b in ranges]) == _letters([text])
+    assert calls < 3 * (len(ranges) + len(text.split()))  # a few per word, not per pair

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import pytest
-from dragoman.engine.errors import Cancelled, UnsupportedLanguage
+from dragoman.engine.errors import Cancelled, InvalidOption, UnsupportedLanguage
 from dragoman.engine.service import TranslationEngine
-from dragoman.engine.types import CallContext, DecodingOptions, TranslationRequest
+from dragoman.engine.types import (
+    CallContext,
+    DecodingOptions,
+    StreamConfig,
+    StreamUpdate,
+    TranslationRequest,
+)
 
 GREEDY = DecodingOptions(beam_size=1)
 
 
-def _stream(engine: TranslationEngine, text: str, **kwargs: object) -> list:  # type: ignore[type-arg]
-    updates = engine.stream_segment(
-        "seg-1", text, target_language="fr", source_language="en", ctx=CallContext(), **kwargs
-    )  # type: ignore[arg-type]
-    return list(updates)
+def _stream(engine: TranslationEngine, text: str, **kwargs: object) -> list[StreamUpdate]:
+    config = StreamConfig(**{"target_language": "fr", "source_language": "en", **kwargs})  # type: ignore[arg-type]
+    return list(engine.stream_segment("seg-1", text, config, CallContext()))
+
+
+def transcripts(updates: list[StreamUpdate]) -> list[str]:
+    """What a client shows after each interim update (see StreamUpdate.offset)."""
+    shown, out = "", []
+    for update in updates:
+        assert 0 <= update.offset <= len(shown)
+        shown = shown[: update.offset] + update.text
+        out.append(shown)
+    return out
 
 
 def _translate(engine: TranslationEngine, text: str, options: DecodingOptions) -> str:
@@ -33,14 +47,22 @@ def test_interim_results_grow_to_the_final(engine: TranslationEngine, model: str
     assert {u.model for u in updates} == {model}
     request = TranslationRequest((text,), "fr", "en", model, GREEDY)
     assert final.text == engine.translate(request, CallContext())[0].text
-    # Each interim result is the final text so far (modulo a partial last word).
-    for update in interim:
-        assert final.text.startswith(update.text.rstrip().rsplit(" ", 1)[0])
+    # Each interim transcript is the final text so far (modulo a partial last word).
+    for shown in transcripts(interim):
+        assert final.text.startswith(shown.rstrip().rsplit(" ", 1)[0])
 
 
-def test_beam_search_streams_only_the_final(engine: TranslationEngine) -> None:
+def test_interim_with_beam_search_is_refused_naming_the_fix(engine: TranslationEngine) -> None:
+    with pytest.raises(InvalidOption, match=r"interim_results need greedy decoding.*QUALITY_FAST"):
+        _stream(engine, "The dog eats.", options=DecodingOptions(beam_size=4), interim=True)
+    # Unset beam size: greedy for interim streams, the same text as a greedy request.
+    *_, final = _stream(engine, "The dog eats.", interim=True)
+    assert final.text == _translate(engine, "The dog eats.", GREEDY)
+
+
+def test_beam_search_without_interim_streams_only_the_final(engine: TranslationEngine) -> None:
     options = DecodingOptions(beam_size=4)
-    updates = _stream(engine, "The dog eats.", options=options, interim=True)
+    updates = _stream(engine, "The dog eats.", options=options)
     assert [u.is_final for u in updates] == [True]
     assert updates[0].text == _translate(engine, "The dog eats.", options)
 
@@ -53,10 +75,8 @@ def test_without_interim_one_final(engine: TranslationEngine) -> None:
 
 def test_cancel_mid_stream_stops_decoding(engine: TranslationEngine) -> None:
     ctx = CallContext()
-    stream = engine.stream_segment(
-        "s", "The cat walks near the river.", target_language="fr", options=GREEDY,
-        interim=True, ctx=ctx,
-    )  # fmt: skip
+    config = StreamConfig("fr", options=GREEDY, interim=True)
+    stream = engine.stream_segment("s", "The cat walks near the river.", config, ctx)
     first = next(stream)
     assert not first.is_final
     ctx.cancelled.set()
@@ -66,8 +86,7 @@ def test_cancel_mid_stream_stops_decoding(engine: TranslationEngine) -> None:
 
 
 def test_bad_language_raises_before_any_update(engine: TranslationEngine) -> None:
-    stream = engine.stream_segment(
-        "s", "Hi.", target_language="tlh", options=GREEDY, interim=True, ctx=CallContext()
-    )
+    config = StreamConfig("tlh", options=GREEDY, interim=True)
+    stream = engine.stream_segment("s", "Hi.", config, CallContext())
     with pytest.raises(UnsupportedLanguage):
         next(stream)

@@ -44,7 +44,7 @@ def flaky(server_factory: Any) -> tuple[App, FlakyTranslator]:
         cache={"enabled": False},
         circuit_breaker={"failure_threshold": 2, "reset_timeout_s": 1.5},
     )
-    model = app.engine._models["nllb"]  # fault injection point
+    model = app.engine._served["nllb"].model  # fault injection point
     translator = FlakyTranslator(model.translator)
     model.translator = translator
     return app, translator
@@ -116,6 +116,29 @@ def test_callers_mistakes_never_open_it(flaky: tuple[App, FlakyTranslator]) -> N
         assert health(channel) == SERVING
 
 
+def test_malformed_markup_never_opens_it(flaky: tuple[App, FlakyTranslator]) -> None:
+    """Markup is parsed while the text is prepared, outside the breaker's one call."""
+    app, _ = flaky
+    breaker = app.engine.breaker
+    assert breaker is not None
+    documents = ["<b><i>The cat</b></i>", "The cat</i> sees.", "<p>Use <code>x</p>"] * 2
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        stub = pb_grpc.TranslationServiceStub(channel)
+        for document in [*documents, "<p><![x[y]]></p>"]:
+            request = pb.TranslateTextRequest(
+                contents=[document], target_language_code="fra_Latn", mime_type="text/html"
+            )
+            with pytest.raises(grpc.RpcError) as error:
+                stub.TranslateText(request, timeout=60)
+            assert error.value.code() != grpc.StatusCode.UNAVAILABLE
+            if document in documents:
+                assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+                assert "markup" in (error.value.details() or "")
+        assert breaker.status().consecutive_failures == 0
+        assert health(channel) == SERVING
+        assert code_of(stub) == grpc.StatusCode.OK
+
+
 def test_admin_reset_closes_it(flaky: tuple[App, FlakyTranslator]) -> None:
     app, translator = flaky
     breaker = app.engine.breaker
@@ -136,7 +159,7 @@ def test_admin_reset_closes_it(flaky: tuple[App, FlakyTranslator]) -> None:
 
 
 def test_featured_requests_count_too(flaky: tuple[App, FlakyTranslator]) -> None:
-    """Glossary requests take their own path to CTranslate2; its failures count as well."""
+    """Glossary requests go through the same batcher to CTranslate2: its failures count."""
     app, translator = flaky
     breaker = app.engine.breaker
     assert breaker is not None

@@ -149,7 +149,11 @@ def _stream(
 
 
 def test_stream_with_ids_and_interim_results(stub: pb_grpc.TranslationServiceStub) -> None:
-    segments = [("s-1", TEXTS[1]), ("s-2", TEXTS[3])]
+    # Sentences no other test translates: a cached segment is final at once, no interim.
+    segments = [
+        ("s-1", "The small cat reads near the garden. My dog walks!"),
+        ("s-2", "Their friend sings over the mountain tomorrow."),
+    ]
     responses = _stream(stub, segments, interim=True)
     finals = [r for r in responses if r.is_final]
     assert [r.segment_id for r in finals] == ["s-1", "s-2"]
@@ -158,9 +162,16 @@ def test_stream_with_ids_and_interim_results(stub: pb_grpc.TranslationServiceStu
     for segment_id, final in zip(["s-1", "s-2"], finals, strict=True):
         interim = [r for r in responses if r.segment_id == segment_id and not r.is_final]
         assert interim, f"no interim results for {segment_id}"
-        assert all(final.translated_text.startswith(r.translated_text.rstrip()) for r in interim)
+        shown = ""
+        for update in interim:  # text_offset: keep that much, then append
+            assert update.text_offset <= len(shown)
+            shown = shown[: update.text_offset] + update.translated_text
+            assert final.translated_text.startswith(shown.rstrip())
         assert responses.index(final) > responses.index(interim[-1])
     assert {(r.model, r.detected_language_code) for r in responses} == {("nllb", "eng_Latn")}
+    # Repeated: every sentence is cached, so each segment is final at once.
+    again = _stream(stub, segments, interim=True)
+    assert [(r.translated_text, r.is_final) for r in again] == [(t, True) for t in expected]
 
 
 def test_stream_without_interim_sends_finals_only(stub: pb_grpc.TranslationServiceStub) -> None:

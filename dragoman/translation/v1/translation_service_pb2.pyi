@@ -149,18 +149,20 @@ class StreamTranslateTextRequest(_message.Message):
     def __init__(self, config: _Optional[_Union[StreamingTranslationConfig, _Mapping]] = ..., segment: _Optional[_Union[TranslationSegment, _Mapping]] = ...) -> None: ...
 
 class StreamTranslateTextResponse(_message.Message):
-    __slots__ = ("segment_id", "translated_text", "is_final", "detected_language_code", "model")
+    __slots__ = ("segment_id", "translated_text", "is_final", "detected_language_code", "model", "text_offset")
     SEGMENT_ID_FIELD_NUMBER: _ClassVar[int]
     TRANSLATED_TEXT_FIELD_NUMBER: _ClassVar[int]
     IS_FINAL_FIELD_NUMBER: _ClassVar[int]
     DETECTED_LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    TEXT_OFFSET_FIELD_NUMBER: _ClassVar[int]
     segment_id: str
     translated_text: str
     is_final: bool
     detected_language_code: str
     model: str
-    def __init__(self, segment_id: _Optional[str] = ..., translated_text: _Optional[str] = ..., is_final: _Optional[bool] = ..., detected_language_code: _Optional[str] = ..., model: _Optional[str] = ...) -> None: ...
+    text_offset: int
+    def __init__(self, segment_id: _Optional[str] = ..., translated_text: _Optional[str] = ..., is_final: _Optional[bool] = ..., detected_language_code: _Optional[str] = ..., model: _Optional[str] = ..., text_offset: _Optional[int] = ...) -> None: ...
 
 class ListLanguagesRequest(_message.Message):
     __slots__ = ("model",)

@@ -1,10 +1,8 @@
-"""The engine's glue for translation features and language detection.
+"""Language detection of the texts a request sends without a source language.
 
-One `FeatureRuntime` per loaded model holds its `FeatureProcessor` (tokenizer,
-glossary store) and its `LanguageDetector` (the model's language table and optional
-`langid.json`). `TranslationEngine` calls `translate_featured` for texts that need
-terminology, protected spans or markup, and `detect_source` for texts sent without a
-source language.
+One `DetectionRuntime` per loaded model holds its `LanguageDetector` (the model's
+language table and optional `langid.json`). The pipeline calls `detect_source` per
+text; DetectLanguage calls `detect_candidates`.
 """
 
 from __future__ import annotations
@@ -13,14 +11,11 @@ import html
 import re
 import threading
 import weakref
-from collections.abc import Callable
 from typing import Any
 
-from dragoman.engine.aligned_decode import model_translate_pieces
 from dragoman.engine.detect import detect_language, dominant_script
 from dragoman.engine.errors import UnsupportedLanguage
-from dragoman.engine.features import FeatureProcessor, TextFeatures
-from dragoman.engine.glossary_store import GlossaryStore
+from dragoman.engine.features import TextFeatures
 from dragoman.engine.langid import (
     MIN_COVERAGE,
     LanguageCandidate,
@@ -28,21 +23,19 @@ from dragoman.engine.langid import (
     is_private,
     load_profiles,
 )
-from dragoman.engine.types import Alternative, DecodingOptions, Translation
 
 #: Confidence above which a language the model does not serve is an error.
 CONFIDENT = 0.9
 #: Most same-script languages the model is asked to tell apart (one scoring each).
 _MAX_IDENTIFY = 8
 _LOCK = threading.Lock()
-_RUNTIMES: weakref.WeakKeyDictionary[Any, FeatureRuntime] = weakref.WeakKeyDictionary()
+_RUNTIMES: weakref.WeakKeyDictionary[Any, DetectionRuntime] = weakref.WeakKeyDictionary()
 
 
-class FeatureRuntime:
-    """Feature processor and language detector of one loaded model."""
+class DetectionRuntime:
+    """The language detector of one loaded model."""
 
     def __init__(self, model: Any) -> None:
-        self.processor = FeatureProcessor(model.tokenizer, model.max_segment_pieces)
         profiles = load_profiles(model.manifest.path)
         self.detector = LanguageDetector(model.languages.lookup, profiles)
         # Private-use languages (qaa-qtz) that no profile covers: the ISO detector
@@ -53,12 +46,12 @@ class FeatureRuntime:
         )
 
 
-def runtime_for(model: Any) -> FeatureRuntime:
+def runtime_for(model: Any) -> DetectionRuntime:
     """The model's runtime, built on first use."""
     with _LOCK:
         runtime = _RUNTIMES.get(model)
         if runtime is None:
-            runtime = FeatureRuntime(model)
+            runtime = DetectionRuntime(model)
             _RUNTIMES[model] = runtime
         return runtime
 
@@ -112,41 +105,3 @@ def detection_text(text: str, features: TextFeatures) -> str:
 def detect_candidates(model: Any, text: str, top_k: int = 3) -> list[LanguageCandidate]:
     """Language candidates of `text` for DetectLanguage, most likely first."""
     return runtime_for(model).detector.detect(text, top_k=top_k)
-
-
-def translate_featured(
-    model: Any,
-    runtime: FeatureRuntime,
-    text: str,
-    source_code: str,
-    target_code: str,
-    features: TextFeatures,
-    options: DecodingOptions,
-    before_batch: Callable[[], None],
-    glossaries: GlossaryStore | None = None,
-) -> Translation:
-    """Translates one text through the feature path (decoded with attention)."""
-    translate_pieces = model_translate_pieces(
-        model, source_code, target_code, options, before_batch
-    )
-    result = runtime.processor.translate(
-        text,
-        features,
-        translate_pieces,
-        max(options.num_alternatives, 1),
-        glossaries.get if glossaries else None,
-    )
-    alternatives: tuple[Alternative, ...] = ()
-    if options.num_alternatives > 0:
-        alternatives = tuple(
-            Alternative(t, s if options.return_scores else None)
-            for t, s in zip(result.alternatives, result.scores, strict=True)
-        )
-    return Translation(
-        text=result.text,
-        source_language=source_code,
-        model=model.name,
-        score=result.scores[0] if options.return_scores else None,
-        alternatives=alternatives,
-        glossary_applied=result.applied,
-    )
