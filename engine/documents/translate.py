@@ -223,13 +223,21 @@ def _unique(units: Sequence[Unit]) -> dict[_Key, list[Unit]]:
 
 
 def _waves(keys: list[_Key], wave_chars: int) -> list[list[_Key]]:
-    """Consecutive keys of one kind (plain or markup), about `wave_chars` characters each."""
+    """Plain keys, then markup keys, in waves of about `wave_chars` characters.
+
+    Each wave is one engine call of one mime type; a document whose formatted and plain
+    paragraphs alternate still makes few, full calls (order does not matter: every unit
+    knows where its translation goes).
+    """
     waves: list[list[_Key]] = []
-    size = 0
-    for key in keys:
-        if not waves or waves[-1][0][1] != key[1] or size >= wave_chars:
-            waves.append([])
-            size = 0
-        waves[-1].append(key)
-        size += len(key[0])
+    for markup in (False, True):
+        size = wave_chars
+        for key in keys:
+            if key[1] != markup:
+                continue
+            if size >= wave_chars:
+                waves.append([])
+                size = 0
+            waves[-1].append(key)
+            size += len(key[0])
     return waves
