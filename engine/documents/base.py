@@ -8,11 +8,12 @@ order (plain text, or inline markup when a paragraph has runs of formatting) and
 from __future__ import annotations
 
 import html
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from dragoman.engine.documents.errors import DocumentTooLarge, UnsupportedFormat
 
@@ -74,6 +75,23 @@ class LoadedDocument:
         words = _TAG.sub("", text) if markup else text
         if any(char.isalpha() for char in words):
             self.units.append(Unit(text, markup, apply))
+
+
+def saved_with(write: Callable[[io.BytesIO], Any]) -> Callable[[], bytes]:
+    """A `LoadedDocument.save` for libraries that write to a stream (`write(stream)`)."""
+
+    def save() -> bytes:
+        out = io.BytesIO()
+        write(out)
+        return out.getvalue()
+
+    return save
+
+
+def local_name(element: Any) -> str:
+    """An XML element's name without its namespace ("" for comments and the like)."""
+    tag = getattr(element, "tag", None)
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 class DocumentFormat:

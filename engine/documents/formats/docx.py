@@ -12,7 +12,13 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from dragoman.engine.documents.base import DocumentFormat, LoadedDocument, register_format
+from dragoman.engine.documents.base import (
+    DocumentFormat,
+    LoadedDocument,
+    local_name,
+    register_format,
+    saved_with,
+)
 from dragoman.engine.documents.errors import CorruptDocument
 from dragoman.engine.documents.formats.ooxml import XmlParagraph, properties_key
 from dragoman.engine.documents.inline import Run
@@ -23,23 +29,18 @@ _TEXT_CHILDREN = {"rPr", "t", "tab", "br", "cr", "noBreakHyphen", "softHyphen",
 _NOTES = ("footnotes", "endnotes")
 
 
-def _local(element: Any) -> str:
-    tag = element.tag
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
 def _is_text_run(r: Any) -> bool:
-    return all(_local(child) in _TEXT_CHILDREN for child in r)
+    return all(local_name(child) in _TEXT_CHILDREN for child in r)
 
 
 def _paragraph(p: Any) -> XmlParagraph:
     paragraph = XmlParagraph(p)
     for child in p:
-        name = _local(child)
+        name = local_name(child)
         if name == "r":
             paragraph.slots.append(child)
             paragraph.runs.append(_run(child, None))
-        elif name == "hyperlink" and all(_local(r) == "r" and _is_text_run(r) for r in child):
+        elif name == "hyperlink" and all(local_name(r) == "r" and _is_text_run(r) for r in child):
             paragraph.slots.append(child)
             paragraph.runs.extend(_run(r, child) for r in child)
         elif name in ("hyperlink", "ins", "fldSimple", "smartTag", "sdt", "oMath"):
@@ -92,10 +93,5 @@ class Docx(DocumentFormat):
             for p in element.iter(qn("w:p")):
                 _paragraph(p).add_to(loaded)
 
-        def save() -> bytes:
-            out = io.BytesIO()
-            document.save(out)
-            return out.getvalue()
-
-        loaded.save = save
+        loaded.save = saved_with(document.save)
         return loaded

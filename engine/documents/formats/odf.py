@@ -14,7 +14,12 @@ import io
 import zipfile
 from typing import Any
 
-from dragoman.engine.documents.base import DocumentFormat, LoadedDocument, register_format
+from dragoman.engine.documents.base import (
+    DocumentFormat,
+    LoadedDocument,
+    register_format,
+    saved_with,
+)
 from dragoman.engine.documents.errors import CorruptDocument
 from dragoman.engine.documents.inline import Run, decode_runs, encode_runs
 
@@ -122,12 +127,7 @@ class OpenDocument(DocumentFormat):
                 if not _in_value_cell(paragraph):
                     _unit(loaded, paragraph)
 
-        def save() -> bytes:
-            out = io.BytesIO()
-            document.write(out)
-            return out.getvalue()
-
-        loaded.save = save
+        loaded.save = saved_with(document.write)
         return loaded
 
 

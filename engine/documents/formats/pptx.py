@@ -11,7 +11,13 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from dragoman.engine.documents.base import DocumentFormat, LoadedDocument, register_format
+from dragoman.engine.documents.base import (
+    DocumentFormat,
+    LoadedDocument,
+    local_name,
+    register_format,
+    saved_with,
+)
 from dragoman.engine.documents.errors import CorruptDocument
 from dragoman.engine.documents.formats.ooxml import XmlParagraph, properties_key
 from dragoman.engine.documents.inline import Run
@@ -19,15 +25,10 @@ from dragoman.engine.documents.inline import Run
 _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 
 
-def _local(element: Any) -> str:
-    tag = element.tag
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
 def _paragraph(p: Any) -> XmlParagraph:
     paragraph = XmlParagraph(p)
     for child in p:
-        name = _local(child)
+        name = local_name(child)
         if name == "r":
             paragraph.slots.append(child)
             props = child.find(f"{_A}rPr")
@@ -64,10 +65,5 @@ class Pptx(DocumentFormat):
                 for p in root.iter(f"{_A}p"):
                     _paragraph(p).add_to(loaded)
 
-        def save() -> bytes:
-            out = io.BytesIO()
-            presentation.save(out)
-            return out.getvalue()
-
-        loaded.save = save
+        loaded.save = saved_with(presentation.save)
         return loaded

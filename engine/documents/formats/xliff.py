@@ -13,7 +13,12 @@ import copy
 from typing import Any
 
 from dragoman.engine.documents import safety
-from dragoman.engine.documents.base import DocumentFormat, LoadedDocument, register_format
+from dragoman.engine.documents.base import (
+    DocumentFormat,
+    LoadedDocument,
+    local_name,
+    register_format,
+)
 from dragoman.engine.documents.errors import CorruptDocument
 from dragoman.engine.documents.inline import InlineMarkup, decode
 
@@ -21,17 +26,12 @@ from dragoman.engine.documents.inline import InlineMarkup, decode
 _ANCHORS = frozenset(["x", "bx", "ex", "ph", "bpt", "ept", "it", "sc", "ec", "cp", "sm", "em"])
 
 
-def _local(element: Any) -> str:
-    tag = element.tag
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
 def _encode(element: Any, markup: InlineMarkup) -> None:
     markup.text(element.text or "")
     for child in element:
         if (
             not isinstance(child.tag, str)
-            or _local(child) in _ANCHORS
+            or local_name(child) in _ANCHORS
             or (len(child) == 0 and not child.text)
         ):  # a comment or processing instruction
             markup.anchor(child)

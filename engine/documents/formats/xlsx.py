@@ -12,7 +12,12 @@ import io
 import zipfile
 from typing import Any
 
-from dragoman.engine.documents.base import DocumentFormat, LoadedDocument, register_format
+from dragoman.engine.documents.base import (
+    DocumentFormat,
+    LoadedDocument,
+    register_format,
+    saved_with,
+)
 from dragoman.engine.documents.errors import CorruptDocument
 from dragoman.engine.documents.inline import Run, decode_runs, encode_runs
 
@@ -66,10 +71,5 @@ class Xlsx(DocumentFormat):
                     elif isinstance(cell.value, str):
                         loaded.add(cell.value, lambda t, cell=cell: setattr(cell, "value", t))
 
-        def save() -> bytes:
-            out = io.BytesIO()
-            workbook.save(out)
-            return out.getvalue()
-
-        loaded.save = save
+        loaded.save = saved_with(workbook.save)
         return loaded
