@@ -108,3 +108,16 @@ def test_text_document_round_trip_keeps_bytes_outside_the_text(
     response = stub.TranslateDocument(_request(text, "a.txt"), timeout=30)
     out = io.BytesIO(response.document.content).read().decode("utf-8")
     assert out == f"\ufeff{sentences[1].qaa}\r\n\r\n   {sentences[2].qaa}\n"
+
+
+def test_a_translation_larger_than_a_message_is_refused_with_the_limit() -> None:
+    from dragoman.engine.documents import DocumentResult, DocumentTooLarge
+    from dragoman.server import document_wire
+    from dragoman.server.settings import LimitSettings
+
+    limits = LimitSettings(max_message_bytes=64 * 1024)
+    result = DocumentResult(b"x" * 70_000, "text/plain", "a.txt", "eng_Latn", "demo", 1, 9)
+    with pytest.raises(DocumentTooLarge, match="65,536"):
+        document_wire.response_to_proto(result, limits)
+    small = DocumentResult(b"x" * 1000, "text/plain", "a.txt", "eng_Latn", "demo", 1, 9)
+    assert document_wire.response_to_proto(small, limits).document.content == small.content

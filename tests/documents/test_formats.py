@@ -56,3 +56,40 @@ def test_document_is_translated_with_its_structure_kept(
     assert result.source_language == "eng_Latn" and result.model == "demo"
     assert progress[0] == (0, result.units) and progress[-1] == (result.units, result.units)
     print(f"{name}: {result.units} units, chrF {chrf:.1f}")
+
+
+MARKDOWN_BLOCKS = """Title
+=====
+
+> {0}
+> {1}
+
+1. {0}
+   {1}
+
+<div class="x">raw html block</div>
+
+    indented code block
+
+| a \\| b | `c` |
+|---|---|
+| {2} | 42 |
+
+---
+"""
+
+
+def test_markdown_blocks_keep_their_kind_and_code_its_bytes(
+    demo_engine: Any, sentences: list[Sentence]
+) -> None:
+    from markdown_it import MarkdownIt
+
+    source = MARKDOWN_BLOCKS.format(*(s.eng for s in sentences[1:4]))
+    request = DocumentRequest(source.encode(), "qaa_Latn", file_name="a.md")
+    out = DocumentTranslator(demo_engine).translate(request, CallContext()).content.decode()
+    parser = MarkdownIt("commonmark").enable("table")
+    kinds = [(t.type, t.tag, t.level) for t in parser.parse(source) if t.type != "inline"]
+    assert [(t.type, t.tag, t.level) for t in parser.parse(out) if t.type != "inline"] == kinds
+    for kept in ('<div class="x">raw html block</div>', "    indented code block", "`c`", "42"):
+        assert kept in out
+    assert sentences[1].eng not in out and sentences[1].qaa in out

@@ -60,15 +60,23 @@ def _encode(children: list[Any]) -> InlineMarkup:
 
 def _render(translation: str, markup: InlineMarkup) -> str:
     out: list[str] = []
+    links: list[int] = []
     for event in decode(translation, markup):
         if event.kind == "text":
             out.append(event.value)
         elif event.kind == "anchor":
             out.append(event.value[0])
-        elif event.value.type == "link_open":
-            out.append("[" if event.kind == "start" else _link_end(event.value))
-        else:
+        elif event.value.type != "link_open":
             out.append(event.value.markup)
+        elif event.kind == "start":
+            links.append(len(out))
+            out.append("[")
+        else:
+            start = links.pop() if links else len(out)
+            if "".join(out[start + 1 :]).strip():
+                out.append(_link_end(event.value))
+            else:  # no word aligned to the link's text: keep the link visible
+                out[start:] = [f"<{event.value.attrGet('href')}>"]
     return "".join(out)
 
 

@@ -45,7 +45,7 @@ class Gettext(DocumentFormat):
         text = decode_text(content, self)
         try:
             # The leading newline keeps polib from taking the content for a file path.
-            catalogue = polib.pofile("\n" + text.removeprefix("\ufeff"), wrapwidth=0)
+            catalogue = polib.pofile("\n" + text.removeprefix("\ufeff"))
         except (OSError, ValueError) as error:
             raise CorruptDocument(f"the po document cannot be parsed: {error}") from error
         found = _NPLURALS.search(catalogue.metadata.get("Plural-Forms", ""))
