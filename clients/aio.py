@@ -15,6 +15,7 @@ from dragoman.clients.retry import ClientStats
 from dragoman.clients.stream import Attempt, StreamLedger
 from dragoman.clients.types import (
     DetectedLanguage,
+    DocumentTranslation,
     Language,
     Model,
     Segment,
@@ -126,6 +127,33 @@ class AsyncTranslationClient:
     async def translate_text(self, text: str, to: str, **kwargs: Any) -> Translation:
         """Translates one text; keyword arguments as for `translate`."""
         return (await self.translate([text], to, **kwargs))[0]
+
+    async def translate_document(
+        self,
+        content: bytes,
+        to: str,
+        *,
+        file_name: str = "",
+        mime_type: str = "",
+        source: str = "",
+        model: str = "",
+        options: TranslationOptions | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        timeout: float | None = None,
+    ) -> DocumentTranslation:
+        """Translates a document; arguments as for `TranslationClient.translate_document`."""
+        request = convert.document_request(
+            content, to, file_name, mime_type, source, model, options
+        )
+
+        async def stream(request: Any, **call_options: Any) -> DocumentTranslation:
+            async for message in self._stub.StreamTranslateDocument(request, **call_options):
+                result = convert.document_step(message, progress)
+                if result is not None:
+                    return result
+            raise DragomanError(grpc.StatusCode.INTERNAL, convert.NO_DOCUMENT)
+
+        return await self._call(stream, request, timeout)
 
     async def detect_language(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -132,6 +132,23 @@ def document_request(
     return pb.StreamTranslateDocumentRequest(
         request=pb.TranslateDocumentRequest(document=document, **shared)
     )
+
+
+#: The error message when a document stream ends without its result.
+NO_DOCUMENT = "the server ended the stream without the document"
+
+
+def document_step(
+    message: pb.StreamTranslateDocumentResponse,
+    progress: Callable[[int, int], None] | None,
+) -> DocumentTranslation | None:
+    """The document when `message` carries it; else reports its progress and returns None."""
+    if message.WhichOneof("event") == "result":
+        return document_translation(message.result)
+    if progress is not None:
+        update = message.progress
+        progress(update.translated_segment_count, update.total_segment_count)
+    return None
 
 
 def document_translation(message: pb.TranslateDocumentResponse) -> DocumentTranslation:

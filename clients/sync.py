@@ -134,34 +134,15 @@ class TranslationClient:
         request = convert.document_request(
             content, to, file_name, mime_type, source, model, options
         )
-        deadline = self._base.deadline(timeout)
-        self.stats.add(calls=1)
-        attempts = 0
-        try:
-            for attempt in self._base.settings.retry.retrying(deadline, self.stats):
-                with attempt:
-                    attempts += 1
-                    return self._document_stream(request, deadline, progress)
-        except grpc.RpcError as error:
-            raise from_rpc_error(error, attempts) from error
-        raise AssertionError("unreachable: tenacity either returns or raises")
 
-    def _document_stream(
-        self,
-        request: Any,
-        deadline: float | None,
-        progress: Callable[[int, int], None] | None,
-    ) -> DocumentTranslation:
-        call = self._stub.StreamTranslateDocument(request, **self._base.call_options(deadline))
-        for message in call:
-            if message.WhichOneof("event") == "result":
-                return convert.document_translation(message.result)
-            if progress is not None:
-                update = message.progress
-                progress(update.translated_segment_count, update.total_segment_count)
-        raise DragomanError(
-            grpc.StatusCode.INTERNAL, "the server ended the stream without the document"
-        )
+        def stream(request: Any, **call_options: Any) -> DocumentTranslation:
+            for message in self._stub.StreamTranslateDocument(request, **call_options):
+                result = convert.document_step(message, progress)
+                if result is not None:
+                    return result
+            raise DragomanError(grpc.StatusCode.INTERNAL, convert.NO_DOCUMENT)
+
+        return self._call(stream, request, timeout)
 
     def detect_language(
         self,

@@ -65,3 +65,28 @@ def test_a_folder_is_translated_into_the_same_tree(
 def test_missing_target_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("Hello.")
     assert main(["translate-file", str(tmp_path / "a.txt")]) == 2
+
+
+def test_async_client_translates_a_document_with_progress(
+    app: App, sentences: list[Sentence]
+) -> None:
+    import asyncio
+
+    from dragoman.clients import AsyncTranslationClient
+
+    case = all_cases()["odt"]
+    content = case.build(sentences)
+    seen: list[tuple[int, int]] = []
+
+    async def go() -> bytes:
+        async with AsyncTranslationClient(f"127.0.0.1:{app.port}") as client:
+            result = await client.translate_document(
+                content, "qaa", file_name="a.odt", source="en",
+                progress=lambda done, total: seen.append((done, total)),
+            )  # fmt: skip
+            assert result.detected_language == "eng_Latn" and result.file_name == "a.odt"
+            return result.content
+
+    after, before = case.read(asyncio.run(go())), case.read(content)
+    assert after.structure == before.structure and after.pieces != before.pieces
+    assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1] == len(before.pieces)
