@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from dragoman.engine.batcher import Batcher, Job, check_context
+from dragoman.engine.cache import SegmentCache
 from dragoman.engine.detection import detect_source, detection_text
 from dragoman.engine.features import TextFeatures
 from dragoman.engine.glossary_store import GlossaryStore
@@ -24,7 +25,6 @@ from dragoman.engine.observer import StatsCounter
 from dragoman.engine.options import normalize_options, stream_options
 from dragoman.engine.plan import TextPlan, TextPreparer
 from dragoman.engine.results import assemble_translation
-from dragoman.engine.segment_cache import SegmentCache
 from dragoman.engine.types import (
     CallContext,
     DecodingOptions,

@@ -15,7 +15,7 @@ from typing import Any
 
 from dragoman.engine.batcher import Batcher
 from dragoman.engine.breaker import CircuitBreaker
-from dragoman.engine.cache import TranslationCache, model_identity
+from dragoman.engine.cache import SegmentCache, TranslationCache, model_identity
 from dragoman.engine.config import BatchingConfig, ModelSpec
 from dragoman.engine.detection import detect_candidates
 from dragoman.engine.errors import InputTooLong, ModelNotFound, ShuttingDown
@@ -25,7 +25,6 @@ from dragoman.engine.model import TranslationModel
 from dragoman.engine.observer import EngineObserver, EngineStats, NullObserver, StatsCounter
 from dragoman.engine.pipeline import Pipeline, Served
 from dragoman.engine.plan import TextPreparer
-from dragoman.engine.segment_cache import SegmentCache
 from dragoman.engine.types import (
     CallContext,
     LanguageInfo,

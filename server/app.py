@@ -60,8 +60,9 @@ def build_engine(settings: Settings, metrics: Metrics | None = None) -> Translat
         max_text_chars=settings.limits.max_text_chars,
     )
     cache, breaker = make_guardrails(
-        settings.cache, settings.cache_url, settings.circuit_breaker, metrics
-    )
+        settings.cache, settings.cache_url, settings.circuit_breaker, metrics,
+        settings.cache_secret.get_secret_value(),
+    )  # fmt: skip
     engine = TranslationEngine(
         specs, settings.default_model, batching, observer=metrics, cache=cache, breaker=breaker
     )

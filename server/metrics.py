@@ -87,6 +87,8 @@ METRICS: tuple[MetricSpec, ...] = (
                "Failed cache operations (get, set, clear, stats)"),
     MetricSpec("dragoman_cache_bypassed", "counter", ("backend", "operation"),
                "Segments not looked up or stored because the cache was down"),
+    MetricSpec("dragoman_cache_rejected", "counter", ("backend",),
+               "Cached values refused because they failed authentication (forged or corrupt)"),
     MetricSpec("dragoman_cache_up", "gauge", ("backend",),
                "1 while the cache back-end answers, 0 while it is bypassed"),
     MetricSpec("dragoman_rate_limited", "counter", ("rpc", "limit"),
@@ -182,6 +184,10 @@ class Metrics(NullObserver, CacheObserver):
     def on_availability(self, backend: str, available: bool) -> None:
         """Sets the cache's up gauge."""
         self.get("dragoman_cache_up").labels(backend).set(1 if available else 0)
+
+    def on_rejected(self, backend: str, count: int) -> None:
+        """Counts cached values refused by their seal."""
+        self.get("dragoman_cache_rejected").labels(backend).inc(count)
 
     def cache_attached(self, backend: str) -> None:
         """Creates the cache series at zero, so dashboards show them before traffic."""

@@ -1,8 +1,9 @@
 """Settings and wiring of the translation cache and the circuit breaker.
 
 ```yaml
-cache: {enabled: true, ttl_s: 3600, max_entries: 100000}   # in-process by default
-cache_url: redis://cache:6379/0                               # or DRAGOMAN_CACHE_URL
+cache: {enabled: true, ttl_s: 3600, max_entries: 100000, max_bytes: 268435456}
+cache_url: rediss://:password@cache:6379/0                    # or DRAGOMAN_CACHE_URL
+cache_secret: ...              # or DRAGOMAN_CACHE_SECRET: authenticates values in Redis
 circuit_breaker: {failure_threshold: 5, reset_timeout_s: 30}
 ```
 """
@@ -30,8 +31,9 @@ class CacheSettings(BaseModel):
             keeps the cache in process. `DRAGOMAN_CACHE_URL` (the top-level
             `cache_url`) overrides it.
         ttl_s: Lifetime of an entry; 0 keeps entries until evicted.
-        max_entries: Bound of the in-process cache. Bound Redis with its own
-            `maxmemory` and an `allkeys-lru` policy.
+        max_entries: Bound of the in-process cache's entry count.
+        max_bytes: Bound of the in-process cache's memory (keys and values). Bound
+            Redis with its own `maxmemory` and an `allkeys-lru` policy.
         max_value_bytes: Larger entries are not stored.
         timeout_s: Redis command timeout; slower counts as a failure.
         connect_timeout_s: Redis connection timeout.
@@ -45,6 +47,7 @@ class CacheSettings(BaseModel):
     url: str = ""
     ttl_s: float = Field(default=3600.0, ge=0)
     max_entries: int = Field(default=100_000, ge=1)
+    max_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
     max_value_bytes: int = Field(default=65_536, ge=1)
     timeout_s: float = Field(default=0.25, gt=0)
     connect_timeout_s: float = Field(default=0.25, gt=0)
@@ -52,13 +55,15 @@ class CacheSettings(BaseModel):
     backoff_s: float = Field(default=1.0, gt=0)
     max_backoff_s: float = Field(default=30.0, gt=0)
 
-    def to_config(self, url_override: str = "") -> CacheConfig:
+    def to_config(self, url_override: str = "", secret: str = "") -> CacheConfig:
         """The engine's `CacheConfig`; a non-empty `url_override` replaces `url`."""
         return CacheConfig(
             enabled=self.enabled,
             url=url_override or self.url,
             ttl_seconds=self.ttl_s,
             max_entries=self.max_entries,
+            max_bytes=self.max_bytes,
+            secret=secret,
             max_value_bytes=self.max_value_bytes,
             socket_timeout=self.timeout_s,
             connect_timeout=self.connect_timeout_s,
@@ -87,10 +92,13 @@ class BreakerSettings(BaseModel):
 
 
 def make_cache(
-    settings: CacheSettings, url_override: str = "", observer: CacheObserver | None = None
+    settings: CacheSettings,
+    url_override: str = "",
+    observer: CacheObserver | None = None,
+    secret: str = "",
 ) -> TranslationCache | None:
     """The cache the settings describe, or None when it is off."""
-    return build_cache(settings.to_config(url_override), observer)
+    return build_cache(settings.to_config(url_override, secret), observer)
 
 
 def make_breaker(settings: BreakerSettings) -> CircuitBreaker:
@@ -103,9 +111,10 @@ def make_guardrails(
     cache_url: str,
     breaker: BreakerSettings,
     metrics: Metrics | None = None,
+    cache_secret: str = "",
 ) -> tuple[TranslationCache | None, CircuitBreaker]:
     """The engine's cache (None when off) and breaker, both reporting to `metrics`."""
-    built_cache = make_cache(cache, cache_url, metrics)
+    built_cache = make_cache(cache, cache_url, metrics, cache_secret)
     built_breaker = make_breaker(breaker)
     if metrics is not None:
         built_breaker.add_listener(metrics.on_breaker_state)

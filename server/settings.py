@@ -24,7 +24,7 @@ from dragoman.server.auth import AuthSettings
 from dragoman.server.ratelimit import RateLimitSettings
 from dragoman.server.reliability import BreakerSettings, CacheSettings
 from dragoman.server.tls import TLSSettings
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -150,7 +150,12 @@ class Settings(BaseSettings):
             own. 0 = `workers`.
         cache: The per-segment translation cache (in process unless a URL is set).
         cache_url: Redis/Dragonfly URL for the cache (`DRAGOMAN_CACHE_URL`); wins
-            over `cache.url`.
+            over `cache.url`. `redis://:password@host:6379/0` authenticates,
+            `rediss://` uses TLS.
+        cache_secret: Secret that authenticates values in a shared cache
+            (`DRAGOMAN_CACHE_SECRET`, HMAC-SHA256): a forged or corrupted value is a
+            miss. Give every replica the same one; unset, each process uses a random
+            key and replicas do not share entries.
         circuit_breaker: Consecutive engine failures -> UNAVAILABLE for a while.
         glossary_dir: Directory of stored glossaries (`<name>.json` or `<name>.tsv`) that
             requests name in `glossary_config.glossary`; empty = none.
@@ -181,6 +186,7 @@ class Settings(BaseSettings):
     max_concurrent_rpcs: int = Field(default=0, ge=0)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     cache_url: str = ""
+    cache_secret: SecretStr = SecretStr("")
     circuit_breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     glossary_dir: str = ""
 

@@ -169,16 +169,31 @@ def engine(tiny_nllb_dir: Path, tiny_m2m100_dir: Path) -> Iterator[object]:
 
 
 class RedisProcess:
-    """A real redis-server on a free loopback port, which tests may stop and restart."""
+    """A real redis-server on a free loopback port, which tests may stop and restart.
 
-    def __init__(self, workdir: Path) -> None:
+    With `password`, it requires AUTH (`requirepass`); with `tls` (certificate and key
+    files, the certificate also its own CA), it speaks TLS only. `url` reaches it.
+    """
+
+    def __init__(
+        self, workdir: Path, password: str = "", tls: tuple[Path, Path] | None = None
+    ) -> None:
         import socket
 
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = int(probe.getsockname()[1])
         self.workdir = workdir
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.password = password
+        self.tls = tls
+        auth = f":{password}@" if password else ""
+        if tls is None:
+            self.url = f"redis://{auth}127.0.0.1:{self.port}/0"
+        else:
+            self.url = (
+                f"rediss://{auth}127.0.0.1:{self.port}/0"
+                f"?ssl_cert_reqs=required&ssl_ca_certs={tls[0]}"
+            )
         self._process: Any = None
 
     def start(self) -> None:
@@ -188,13 +203,21 @@ class RedisProcess:
 
         import redis
 
+        listen = ["--port", str(self.port)]
+        if self.tls is not None:
+            cert, key = self.tls
+            listen = ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", str(cert),
+                      "--tls-key-file", str(key), "--tls-ca-cert-file", str(cert),
+                      "--tls-auth-clients", "no"]  # fmt: skip
+        if self.password:
+            listen += ["--requirepass", self.password]
         self._process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            ["redis-server", *listen, "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", str(self.workdir), "--maxmemory", "64mb",
              "--maxmemory-policy", "allkeys-lru"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
         for _ in range(200):
             try:
                 if client.ping():
@@ -220,3 +243,21 @@ def redis_server(tmp_path: Path) -> Iterator[RedisProcess]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_factory(tmp_path: Path) -> Iterator[Callable[..., RedisProcess]]:
+    """Starts redis-servers for one test: factory(password="", tls=None) -> RedisProcess."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (make system-deps)")
+    started: list[RedisProcess] = []
+
+    def start(password: str = "", tls: tuple[Path, Path] | None = None) -> RedisProcess:
+        server = RedisProcess(tmp_path, password, tls)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dragoman.engine.cache import (
@@ -12,12 +13,14 @@ from dragoman.engine.cache import (
     CacheConfig,
     CachedSegment,
     CacheObserver,
-    CacheScope,
     MemoryCache,
+    SegmentCache,
     TranslationCache,
     build_cache,
     model_identity,
 )
+from dragoman.engine.cache.keys import Sealer
+from dragoman.engine.model import ModelInput
 from dragoman.engine.types import DecodingOptions
 
 
@@ -32,33 +35,43 @@ class Recorder(CacheObserver):
         self.misses += misses
 
 
-SCOPE = CacheScope("model-a", "eng_Latn", "fra_Latn")
-
-# Each variant changes one thing the translation depends on: its key must change.
-KEY_VARIANTS = [
-    CacheScope("model-b", "eng_Latn", "fra_Latn"),
-    CacheScope("model-a", "deu_Latn", "fra_Latn"),
-    CacheScope("model-a", "eng_Latn", "deu_Latn"),
-    CacheScope("model-a", "eng_Latn", "fra_Latn", DecodingOptions(beam_size=4)),
-    CacheScope("model-a", "eng_Latn", "fra_Latn", DecodingOptions(return_scores=True)),
-    CacheScope("model-a", "eng_Latn", "fra_Latn", glossary=(("cat", "chat"),)),
-]
-
-
-@pytest.mark.parametrize(
-    "variant", KEY_VARIANTS, ids=["model", "source", "target", "beam", "scores", "glossary"]
-)
-def test_key_changes_with_everything_that_decides_the_translation(variant: CacheScope) -> None:
-    assert variant.keys(["Hello."]) != SCOPE.keys(["Hello."])
+def _keys(**changes: Any) -> list[str]:
+    """The keys of two segments under the pipeline's scope, with one thing changed."""
+    scope: dict[str, Any] = {
+        "identity": "model-a",
+        "options": DecodingOptions(beam_size=2),
+        "inputs": [ModelInput(("eng_Latn", "▁Hello", "</s>"), ("fra_Latn",), 1, 1)] * 2,
+        "attention": [False, True],
+        **changes,
+    }
+    return SegmentCache(MemoryCache(CacheConfig())).keys(**scope)
 
 
-def test_key_is_stable_and_per_segment() -> None:
-    keys = SCOPE.keys(["Hello.", "World.", "Hello."])
-    assert keys[0] == keys[2] != keys[1]
-    assert keys == CacheScope("model-a", "eng_Latn", "fra_Latn").keys(
-        ["Hello.", "World.", "Hello."]
+# Each variant changes one thing the model's output depends on: its key must change.
+KEY_VARIANTS = {
+    "model": {"identity": "model-b"},
+    "beam": {"options": DecodingOptions(beam_size=4)},
+    "length": {"options": DecodingOptions(beam_size=2, max_output_tokens=5)},
+    "source": {"inputs": [ModelInput(("deu_Latn", "▁Hello", "</s>"), ("fra_Latn",), 1, 1)] * 2},
+    "target": {"inputs": [ModelInput(("eng_Latn", "▁Hello", "</s>"), ("deu_Latn",), 1, 1)] * 2},
+    "tokens": {"inputs": [ModelInput(("eng_Latn", "▁Hell", "o", "</s>"), ("fra_Latn",), 1, 2)] * 2},
+}
+
+
+@pytest.mark.parametrize("change", KEY_VARIANTS.values(), ids=KEY_VARIANTS.keys())
+def test_key_changes_with_everything_that_decides_the_output(change: dict[str, Any]) -> None:
+    assert not set(_keys(**change)) & set(_keys())
+
+
+def test_key_is_stable_per_segment_and_alignment() -> None:
+    plain, aligned = _keys()
+    assert plain != aligned  # decoded with attention: another entry
+    assert _keys() == [plain, aligned]
+    # Scores are always decoded: asking for them is the same entry.
+    assert _keys(options=DecodingOptions(beam_size=2, return_scores=True)) == [plain, aligned]
+    assert all(
+        k.startswith(KEY_PREFIX) and len(k) == len(KEY_PREFIX) + 64 for k in (plain, aligned)
     )
-    assert all(k.startswith(KEY_PREFIX) and len(k) == len(KEY_PREFIX) + 64 for k in keys)
 
 
 def test_model_identity_follows_adapters_and_compute_type(tmp_path: Path) -> None:
@@ -80,14 +93,17 @@ def test_model_identity_follows_adapters_and_compute_type(tmp_path: Path) -> Non
         CachedSegment([["fra_Latn", "▁Bon", "jour"]]),
         CachedSegment([["a", "b"], ["c"]], [-0.5, -1.25]),
         CachedSegment([["ünï", "\u2010", "中文", '"quote"']]),
+        CachedSegment([["a", "b"], ["c"]], [-0.5, -1.0], [[0, 1], [0]]),
     ],
-    ids=["plain", "alternatives+scores", "unicode"],
+    ids=["plain", "alternatives+scores", "unicode", "alignments"],
 )
 def test_entry_round_trip(entry: CachedSegment) -> None:
     assert CachedSegment.decode(entry.encode()) == entry
 
 
-@pytest.mark.parametrize("value", ["", "{", "[]", '{"h": 3}', '{"h": []}', '{"x": 1}'])
+@pytest.mark.parametrize(
+    "value", ["", "{", "[]", '{"h": 3}', '{"h": []}', '{"x": 1}', '{"h": [["a"]], "a": [[0], [1]]}']
+)
 def test_malformed_entry_is_a_miss(value: str) -> None:
     assert CachedSegment.decode(value) is None
 
@@ -104,6 +120,27 @@ def test_memory_cache_hit_miss_and_stats() -> None:
     assert (observer.hits, observer.misses) == (2, 3)
     assert cache.clear() == 1
     assert cache.get_many(["a"]) == [None]
+
+
+def test_sealed_values_open_only_under_their_key_and_secret() -> None:
+    sealer = Sealer("secret")
+    sealed = sealer.seal("k1", '{"h":[["a"]]}')
+    assert sealer.open("k1", sealed) == '{"h":[["a"]]}'
+    assert sealer.open("k2", sealed) is None  # moved to another key
+    assert sealer.open("k1", sealed[:-1] + "X") is None  # value corrupted
+    assert sealer.open("k1", "x" + sealed[1:]) is None  # MAC tampered
+    assert sealer.open("k1", "short") is None
+    assert Sealer("other").open("k1", sealed) is None
+    assert Sealer().open("k1", Sealer().seal("k1", "v")) is None  # random per-process keys
+
+
+def test_memory_cache_is_bounded_by_bytes() -> None:
+    cache = MemoryCache(CacheConfig(max_bytes=64 * 1024, max_entries=10**6, ttl_seconds=0))
+    for i in range(200):
+        cache.set_many({f"k{i}": "x" * 1000})
+    assert 0 < cache.bytes <= 64 * 1024
+    assert cache.stats().entries < 70  # ~1 KB each: the byte bound, not the count, evicts
+    assert cache.get_many(["k199", "k0"]) == ["x" * 1000, None]  # least recently used went
 
 
 def test_memory_cache_is_bounded_lru() -> None:

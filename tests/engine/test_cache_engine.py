@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from dragoman.engine.cache import CacheConfig, MemoryCache, TranslationCache
-from dragoman.engine.cache_redis import RedisCache
+from dragoman.engine.cache.redis_backend import RedisCache
 from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
 from dragoman.engine.types import CallContext, DecodingOptions, TranslationRequest
 

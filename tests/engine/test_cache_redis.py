@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
-from dragoman.engine.cache import CacheConfig, CacheObserver, CacheScope
-from dragoman.engine.cache_redis import RedisCache
+from dragoman.engine.cache import KEY_PREFIX, CacheConfig, CacheObserver, segment_key
+from dragoman.engine.cache.redis_backend import RedisCache
+
+K = KEY_PREFIX
 
 
 class Recorder(CacheObserver):
@@ -18,6 +21,7 @@ class Recorder(CacheObserver):
         self.errors: list[str] = []
         self.bypassed = 0
         self.availability: list[bool] = []
+        self.rejected = 0
 
     def on_lookup(self, backend: str, hits: int, misses: int) -> None:
         self.hits += hits
@@ -32,10 +36,15 @@ class Recorder(CacheObserver):
     def on_availability(self, backend: str, available: bool) -> None:
         self.availability.append(available)
 
+    def on_rejected(self, backend: str, count: int) -> None:
+        self.rejected += count
+
 
 def make_cache(url: str, **overrides: Any) -> tuple[RedisCache, Recorder]:
     """A cache with short timeouts and a short bypass window, as tests need."""
-    values: dict[str, Any] = {"url": url, "backoff_seconds": 0.2, "max_backoff_seconds": 0.4}
+    values: dict[str, Any] = {
+        "url": url, "backoff_seconds": 0.2, "max_backoff_seconds": 0.4, "secret": "s3cret",
+    }  # fmt: skip
     observer = Recorder()
     return RedisCache(CacheConfig(**{**values, **overrides}), observer), observer
 
@@ -51,12 +60,11 @@ def wait_until(predicate: Any, attempts: int = 100, pause: float = 0.05) -> bool
 
 def test_hit_miss_and_partial_overlap(redis_server: Any) -> None:
     cache, observer = make_cache(redis_server.url)
-    scope = CacheScope("m", "eng_Latn", "fra_Latn")
-    first = scope.keys(["One.", "Two.", "Three."])
+    first = [segment_key("scope", s) for s in ("One.", "Two.", "Three.")]
     assert cache.get_many(first) == [None, None, None]
     cache.set_many(dict(zip(first, ["Un.", "Deux.", "Trois."], strict=True)))
     # A second request shares two sentences, in another order, plus a new one.
-    second = scope.keys(["Three.", "Four.", "One."])
+    second = [segment_key("scope", s) for s in ("Three.", "Four.", "One.")]
     assert cache.get_many(second) == ["Trois.", None, "Un."]
     stats = cache.stats()
     assert (stats.hits, stats.misses, stats.errors, stats.entries) == (2, 4, 0, 3)
@@ -65,9 +73,9 @@ def test_hit_miss_and_partial_overlap(redis_server: Any) -> None:
 
 def test_ttl_expiry(redis_server: Any) -> None:
     cache, _ = make_cache(redis_server.url, ttl_seconds=0.3)
-    cache.set_many({"dragoman:tc:v1:k": "v"})
-    assert cache.get_many(["dragoman:tc:v1:k"]) == ["v"]
-    assert wait_until(lambda: cache.get_many(["dragoman:tc:v1:k"]) == [None])
+    cache.set_many({K + "k": "v"})
+    assert cache.get_many([K + "k"]) == ["v"]
+    assert wait_until(lambda: cache.get_many([K + "k"]) == [None])
     assert cache.stats().entries == 0
 
 
@@ -77,7 +85,7 @@ def test_clear_removes_only_dragoman_keys(redis_server: Any) -> None:
     other = redis.Redis.from_url(redis_server.url)
     other.set("someone-else", "keep")
     cache, _ = make_cache(redis_server.url)
-    cache.set_many({f"dragoman:tc:v1:{i}": str(i) for i in range(2500)})
+    cache.set_many({f"{K}{i}": str(i) for i in range(2500)})
     assert cache.stats().entries == 2500
     assert cache.clear() == 2500
     assert cache.stats().entries == 0
@@ -86,24 +94,24 @@ def test_clear_removes_only_dragoman_keys(redis_server: Any) -> None:
 
 def test_oversized_values_are_not_stored(redis_server: Any) -> None:
     cache, _ = make_cache(redis_server.url, max_value_bytes=16)
-    cache.set_many({"dragoman:tc:v1:small": "x" * 16, "dragoman:tc:v1:big": "x" * 17})
-    assert cache.get_many(["dragoman:tc:v1:small", "dragoman:tc:v1:big"]) == ["x" * 16, None]
+    cache.set_many({K + "small": "x" * 16, K + "big": "x" * 17})
+    assert cache.get_many([K + "small", K + "big"]) == ["x" * 16, None]
 
 
 def test_outage_is_bypassed_and_recovery_resumes(redis_server: Any) -> None:
     cache, observer = make_cache(redis_server.url)
-    cache.set_many({"dragoman:tc:v1:a": "A"})
-    assert cache.get_many(["dragoman:tc:v1:a"]) == ["A"]
+    cache.set_many({K + "a": "A"})
+    assert cache.get_many([K + "a"]) == ["A"]
 
     redis_server.stop()
     # Lookups miss and stores are skipped, without raising.
-    assert cache.get_many(["dragoman:tc:v1:a", "dragoman:tc:v1:b"]) == [None, None]
-    cache.set_many({"dragoman:tc:v1:b": "B"})
+    assert cache.get_many([K + "a", K + "b"]) == [None, None]
+    cache.set_many({K + "b": "B"})
     assert observer.errors == ["get"]
     assert observer.availability == [False]
     # Inside the bypass window nothing touches the network: no new errors.
     for _ in range(50):
-        assert cache.get_many(["dragoman:tc:v1:a"]) == [None]
+        assert cache.get_many([K + "a"]) == [None]
     assert observer.errors == ["get"]
     assert observer.bypassed >= 50
     stats = cache.stats()
@@ -112,8 +120,8 @@ def test_outage_is_bypassed_and_recovery_resumes(redis_server: Any) -> None:
     redis_server.start()  # empty again: no persistence
 
     def round_trip() -> bool:
-        cache.set_many({"dragoman:tc:v1:c": "C"})
-        return cache.get_many(["dragoman:tc:v1:c"]) == ["C"]
+        cache.set_many({K + "c": "C"})
+        return cache.get_many([K + "c"]) == ["C"]
 
     assert wait_until(round_trip)  # once the bypass window has passed
     assert observer.availability == [False, True]
@@ -127,8 +135,8 @@ def test_unreachable_at_start_does_not_raise() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     cache, observer = make_cache(f"redis://127.0.0.1:{port}/0")
-    assert cache.get_many(["dragoman:tc:v1:a"]) == [None]
-    cache.set_many({"dragoman:tc:v1:a": "A"})
+    assert cache.get_many([K + "a"]) == [None]
+    cache.set_many({K + "a": "A"})
     assert cache.clear() == -1  # an admin action always tries
     assert observer.errors == ["get", "clear"]
     assert cache.stats().misses == 1
@@ -158,8 +166,76 @@ def test_warns_once_about_an_unbounded_redis(
 
     redis.Redis.from_url(redis_server.url).config_set("maxmemory", maxmemory)
     cache, _ = make_cache(redis_server.url)
-    with caplog.at_level("WARNING", logger="dragoman.engine.cache_redis"):
-        cache.get_many(["dragoman:tc:v1:a"])
-        cache.get_many(["dragoman:tc:v1:a"])
+    with caplog.at_level("WARNING", logger="dragoman.engine.cache.redis_backend"):
+        cache.get_many([K + "a"])
+        cache.get_many([K + "a"])
     warnings = [r for r in caplog.records if "no maxmemory" in r.getMessage()]
     assert len(warnings) == (1 if maxmemory == "0" else 0)
+
+
+def test_forged_moved_or_corrupted_values_are_counted_misses(redis_server: Any) -> None:
+    import redis
+
+    cache, observer = make_cache(redis_server.url)
+    cache.set_many({K + "a": "A", K + "b": "B"})
+    raw = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    raw.set(K + "forged", '{"h":[["fra_Latn","\u2581evil"]]}')  # another pod, no secret
+    raw.set(K + "moved", raw.get(K + "a"))  # a genuine value under another key
+    raw.set(K + "b", raw.get(K + "b")[:-1] + "X")  # corrupted
+    assert cache.get_many([K + "a", K + "forged", K + "moved", K + "b"]) == ["A", None, None, None]
+    assert observer.rejected == 3 and cache.stats().rejected == 3
+    # Another replica with the same secret reads what this one wrote; another secret does not.
+    assert make_cache(redis_server.url)[0].get_many([K + "a"]) == ["A"]
+    assert make_cache(redis_server.url, secret="other")[0].get_many([K + "a"]) == [None]
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (its own CA) and its key, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(
+            "127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_file, key_file = directory / "redis.crt", directory / "redis.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["auth", "auth+tls"])
+def test_password_and_tls_urls(
+    redis_factory: Any, tmp_path: Path, tls: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = redis_factory(password="pa55-word", tls=_self_signed(tmp_path) if tls else None)
+    cache, observer = make_cache(server.url)
+    cache.set_many({K + "a": "A"})
+    assert cache.get_many([K + "a"]) == ["A"] and observer.errors == []
+    wrong, wrong_observer = make_cache(server.url.replace("pa55-word", "nope"))
+    assert wrong.get_many([K + "a"]) == [None] and wrong_observer.errors == ["get"]
+    with caplog.at_level("WARNING", logger="dragoman.engine.cache.redis_backend"):
+        make_cache(server.url, secret="")  # warns that replicas will not share entries
+    assert "DRAGOMAN_CACHE_SECRET" in caplog.text
+    assert "pa55-word" not in caplog.text  # logs show the URL without its password
+    assert ("rediss://127.0.0.1" in caplog.text) == tls

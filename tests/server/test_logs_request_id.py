@@ -38,7 +38,7 @@ def test_cache_outage_log_line_carries_the_request_id(server_factory: Any) -> No
     finally:
         root.removeHandler(handler)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
-    outage = [line for line in lines if line["logger"] == "dragoman.engine.cache_redis"]
+    outage = [line for line in lines if line["logger"] == "dragoman.engine.cache.redis_backend"]
     assert outage and outage[0]["level"] == "WARNING"
     assert "translation cache unavailable" in outage[0]["message"]
     assert outage[0]["request_id"] == "req-cache-42"

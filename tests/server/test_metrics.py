@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import redis
+from dragoman.engine.cache import KEY_PREFIX
 from dragoman.server.app import App
 from dragoman.server.metrics import METRICS, Metrics
 from prometheus_client.parser import text_string_to_metric_families
@@ -136,6 +138,12 @@ def test_scrape_after_traffic_finds_every_metric(server_factory: Any, redis_serv
         second = stub.TranslateText(TARGET, timeout=60)
         assert not first.translations[0].cached and second.translations[0].cached
         assert second.translations[0].translated_text == first.translations[0].translated_text
+        raw = redis.Redis.from_url(redis_server.url)
+        for key in raw.scan_iter(match=KEY_PREFIX + "*"):
+            raw.set(key, '{"h":[["fra_Latn","\u2581forged"]]}')  # written without the secret
+        third = stub.TranslateText(TARGET, timeout=60)
+        assert not third.translations[0].cached  # refused, translated again
+        assert third.translations[0].translated_text == first.translations[0].translated_text
         bad = pb.TranslateTextRequest(contents=["x"], target_language_code="xx_Nope")
         assert (
             _code(lambda: stub.TranslateText(bad, timeout=60)) == grpc.StatusCode.INVALID_ARGUMENT
@@ -172,6 +180,7 @@ def test_scrape_after_traffic_finds_every_metric(server_factory: Any, redis_serv
     assert value(samples, "dragoman_cache_errors_total", backend="redis", operation="get") >= 1
     assert value(samples, "dragoman_cache_bypassed_total", backend="redis") >= 1
     assert value(samples, "dragoman_cache_up", backend="redis") == 0
+    assert value(samples, "dragoman_cache_rejected_total", backend="redis") >= 1
     assert value(samples, "dragoman_rate_limited_total", rpc="TranslateText") >= 1
     assert value(samples, "dragoman_circuit_breaker_state") == 0
     assert value(samples, "dragoman_circuit_breaker_opened_total") == 0

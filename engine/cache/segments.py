@@ -21,7 +21,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 
-from dragoman.engine.cache import CachedSegment, TranslationCache, segment_key
+from dragoman.engine.cache.base import TranslationCache
+from dragoman.engine.cache.keys import CachedSegment, segment_key
 from dragoman.engine.model import ModelInput, SegmentResult
 from dragoman.engine.types import DecodingOptions
 

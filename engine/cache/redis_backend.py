@@ -1,5 +1,11 @@
 """Redis / Dragonfly back-end of the translation cache.
 
+Values are sealed (`Sealer`: an HMAC of key and value under the deployment secret),
+so a value another client wrote, moved or corrupted is a counted miss. `redis://`
+URLs may carry a password (`redis://:password@host:6379/0`, AUTH) and `rediss://`
+ones use TLS (`?ssl_cert_reqs=required&ssl_ca_certs=/path/ca.pem`); logs show the
+URL without its password.
+
 One request costs at most two round trips: one MGET for every sentence, one
 pipelined batch of `SET key value EX ttl` for the misses. Commands have short socket
 timeouts and a small tenacity retry. When Redis fails anyway, the cache steps aside
@@ -18,7 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import redis
-from dragoman.engine.cache import KEY_PREFIX, CacheConfig, CacheObserver, CacheStats
+from dragoman.engine.cache.base import CacheConfig, CacheObserver, CacheStats
+from dragoman.engine.cache.keys import KEY_PREFIX, Sealer
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -65,8 +72,16 @@ class RedisCache:
         self._down_until = 0.0
         self._backoff = config.backoff_seconds
         self._available = True
-        self._hits = self._misses = self._errors = self._bypassed = 0
+        self._hits = self._misses = self._errors = self._bypassed = self._rejected = 0
         self._bound_checked = False
+        self._sealer = Sealer(config.secret)
+        if not self._sealer.shared:
+            logger.warning(
+                "no cache secret is set (DRAGOMAN_CACHE_SECRET): values in %s are "
+                "authenticated with a per-process key, so replicas do not share entries; "
+                "give every replica the same secret",
+                self._safe_url(),
+            )
 
     # --- the protocol ---------------------------------------------------------------
 
@@ -79,8 +94,18 @@ class RedisCache:
             self._count_lookup(0, len(keys))
             return values
         result = self._call("get", lambda: self._client.mget(list(keys)))
+        rejected = 0
         if result is not None:
-            values = list(result)
+            for index, (key, sealed) in enumerate(zip(keys, result, strict=True)):
+                if sealed is None:
+                    continue
+                values[index] = self._sealer.open(key, sealed)
+                rejected += values[index] is None
+        if rejected:
+            with self._lock:
+                self._rejected += rejected
+            logger.warning("refused %d cached values that failed authentication", rejected)
+            self._observer.on_rejected(self.backend, rejected)
         hits = sum(value is not None for value in values)
         self._count_lookup(hits, len(values) - hits)
         return values
@@ -88,7 +113,9 @@ class RedisCache:
     def set_many(self, items: Mapping[str, str]) -> None:
         """Stores the items in one pipelined batch of SET EX; skipped while Redis is down."""
         limit = self._config.max_value_bytes
-        kept = {k: v for k, v in items.items() if len(v.encode("utf-8")) <= limit}
+        kept = {
+            k: self._sealer.seal(k, v) for k, v in items.items() if len(v.encode("utf-8")) <= limit
+        }
         if not kept or self._bypassing("set", len(kept)):
             return
         ttl = self._config.ttl_seconds
@@ -119,6 +146,7 @@ class RedisCache:
                 max_entries=0,
                 ttl_seconds=self._config.ttl_seconds,
                 available=self._available,
+                rejected=self._rejected,
             )
 
     def clear(self) -> int:
@@ -221,7 +249,9 @@ class RedisCache:
 
     def _safe_url(self) -> str:
         """The URL without its password, for logs."""
-        kwargs = self._client.connection_pool.connection_kwargs
+        pool = self._client.connection_pool
+        kwargs = pool.connection_kwargs
         if "path" in kwargs:
             return f"unix://{kwargs['path']}"
-        return f"redis://{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
+        scheme = "rediss" if "ssl" in pool.connection_class.__name__.lower() else "redis"
+        return f"{scheme}://{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
