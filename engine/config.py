@@ -20,6 +20,8 @@ class ModelSpec:
         intra_threads: Threads per batch (CTranslate2 `intra_threads`, 0 = default).
         max_segment_tokens: Longest source segment fed to the model, in tokens (0 = the
             family's limit); longer sentences are split at word boundaries.
+        version: Version label (`name@version` in responses); empty for a model
+            served without versions.
     """
 
     name: str
@@ -30,6 +32,7 @@ class ModelSpec:
     inter_threads: int = 1
     intra_threads: int = 0
     max_segment_tokens: int = 0
+    version: str = ""
 
 
 @dataclass(frozen=True)

@@ -55,3 +55,21 @@ class CircuitOpen(EngineError):
 
 class ModelLoadError(EngineError):
     """A model directory could not be loaded (raised at start-up, not per request)."""
+
+
+class VersionExists(EngineError):
+    """A model version with that name and label is already loaded (ALREADY_EXISTS)."""
+
+
+class RolloutRefused(EngineError):
+    """A model change that would break serving, e.g. unloading the default's last version
+    (FAILED_PRECONDITION)."""
+
+
+class NotEnoughMemory(ModelLoadError):
+    """The machine lacks the memory to load a model version (RESOURCE_EXHAUSTED)."""
+
+
+class BadModelDirectory(ModelLoadError, InvalidRequest):
+    """A directory that is not a finished, working model: missing, half-written, or
+    failing its warm-up translation (INVALID_ARGUMENT)."""

@@ -1,16 +1,19 @@
 """The engine's facade: the only engine API server/ uses.
 
-`TranslationEngine` loads models and starts one batcher per model, resolves a request's
-model (one place: `_resolve`) and hands the request to the `Pipeline`, the one data
-path of every text (see `dragoman.engine.pipeline`).
+`TranslationEngine` loads models and starts one batcher per model version, picks the
+version that serves a request (one place: its `registry`, which routes between a name's
+versions, see `dragoman.engine.registry`) and hands the request to the `Pipeline`, the
+one data path of every text (see `dragoman.engine.pipeline`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from dragoman.engine.batcher import Batcher
@@ -18,13 +21,15 @@ from dragoman.engine.breaker import CircuitBreaker
 from dragoman.engine.cache import SegmentCache, TranslationCache, model_identity
 from dragoman.engine.config import BatchingConfig, ModelSpec
 from dragoman.engine.detection import detect_candidates
-from dragoman.engine.errors import InputTooLong, ModelNotFound, ShuttingDown
+from dragoman.engine.errors import InputTooLong, ShuttingDown
 from dragoman.engine.glossary_store import GlossaryStore
 from dragoman.engine.langid import LanguageCandidate
+from dragoman.engine.load_checks import DEFAULT_MEMORY_HEADROOM
 from dragoman.engine.model import TranslationModel
 from dragoman.engine.observer import EngineObserver, EngineStats, NullObserver, StatsCounter
 from dragoman.engine.pipeline import Pipeline, Served
 from dragoman.engine.plan import TextPreparer
+from dragoman.engine.registry import ModelRegistry, VersionObserver
 from dragoman.engine.types import (
     CallContext,
     LanguageInfo,
@@ -56,6 +61,7 @@ class TranslationEngine:
         observer: EngineObserver | None = None,
         cache: TranslationCache | None = None,
         breaker: CircuitBreaker | None = None,
+        memory_headroom: float = DEFAULT_MEMORY_HEADROOM,
     ) -> None:
         """Describes the engine; nothing loads until `load()`.
 
@@ -66,6 +72,8 @@ class TranslationEngine:
             observer: Receives batch and queue events (metrics).
             cache: Per-segment translation cache (looked up before batching).
             breaker: Circuit breaker around the CTranslate2 calls (and nothing else).
+            memory_headroom: A version loads only when free memory exceeds its
+                `model.bin` size times this.
         """
         if not models:
             raise ValueError("at least one model is required")
@@ -79,7 +87,13 @@ class TranslationEngine:
         self._batching = batching
         self._observer: EngineObserver = observer or NullObserver()
         self._stats = StatsCounter()
-        self._served: dict[str, Served] = {}
+        #: The loaded versions of every model name (admin calls change it at run time).
+        self.registry = ModelRegistry(
+            self._open_version, self._warm_version, self._default,
+            observer=observer if isinstance(observer, VersionObserver) else None,
+            memory_headroom=memory_headroom,
+        )  # fmt: skip
+        self._loaded = False
         self._closing = False
         self._in_flight = 0
         #: Stored glossaries that requests may name (set by the server's wiring).
@@ -98,38 +112,48 @@ class TranslationEngine:
     def load(self) -> None:
         """Loads every model (ModelLoadError on failure) and starts its batcher."""
         for spec in self._specs:
-            if spec.name in self._served:
-                continue
-            started = time.monotonic()
-            model = TranslationModel(spec)
-            self._observer.on_model_load(spec.name, time.monotonic() - started)
-            # The breaker guards the CTranslate2 call only: a caller's bad input, raised
-            # while preparing or restoring text, never counts as an engine failure.
-            run = (
-                model.translate_batch
-                if self.breaker is None
-                else self.breaker.wrap(model.translate_batch)
-            )
-            batcher = Batcher(
-                spec.name, run, self._batching, self._stats, self._observer,
-                workers=model.workers,
-            )  # fmt: skip
-            self._served[spec.name] = Served(
-                model,
-                batcher,
-                TextPreparer(model.tokenizer, model.max_segment_pieces),
-                model_identity(model.manifest.path, model.compute_type),
-            )
+            if not self.registry.versions(spec.name):
+                self.registry.load(spec, warm=False)
+        self._loaded = True
 
     def warmup(self) -> None:
         """Runs one real translation per model, so the first request is not slow."""
-        for name, served in self._served.items():
-            codes = served.model.languages.codes
-            target = codes[1] if len(codes) > 1 else codes[0]
-            request = TranslationRequest(("Hello.",), target, codes[0], name)
+        for version in self.registry.loaded():
             started = time.monotonic()
-            self.translate(request, CallContext())
-            logger.info("warmed up model %s in %.2fs", name, time.monotonic() - started)
+            self._warm_version(version.served)
+            version.warmup_seconds = time.monotonic() - started
+            logger.info("warmed up model %s in %.2fs", version.key, version.warmup_seconds)
+
+    def _open_version(self, spec: ModelSpec) -> Served:
+        """A model version and its batcher (the registry's opener; `spec.name` is the
+        version's key, `name` or `name@version`)."""
+        started = time.monotonic()
+        model = TranslationModel(spec)
+        self._observer.on_model_load(spec.name, time.monotonic() - started)
+        # The breaker guards the CTranslate2 call only: a caller's bad input, raised
+        # while preparing or restoring text, never counts as an engine failure.
+        run = (
+            model.translate_batch
+            if self.breaker is None
+            else self.breaker.wrap(model.translate_batch)
+        )
+        batcher = Batcher(
+            spec.name, run, self._batching, self._stats, self._observer,
+            workers=model.workers,
+        )  # fmt: skip
+        identity = model_identity(model.manifest.path, model.compute_type)
+        if spec.version:  # versions never share cache entries, whatever their files
+            identity = hashlib.sha256(f"{identity}\0{spec.name}".encode()).hexdigest()
+        preparer = TextPreparer(model.tokenizer, model.max_segment_pieces)
+        return Served(model, batcher, preparer, identity)
+
+    def _warm_version(self, served: Served) -> None:
+        """One real translation through the pipeline on a version (before it serves)."""
+        codes = served.model.languages.codes
+        target = codes[1] if len(codes) > 1 else codes[0]
+        with self._call():
+            request = TranslationRequest(("Hello.",), target, codes[0])
+            self._pipeline.translate(served, request, CallContext())
 
     def shutdown(self, timeout: float) -> None:
         """Refuses new work (ShuttingDown), waits for in-flight calls, stops batchers."""
@@ -138,35 +162,44 @@ class TranslationEngine:
             self._closing = True
             while self._in_flight and time.monotonic() < end:
                 self._idle.wait(max(end - time.monotonic(), 0.0))
-        for served in self._served.values():
-            served.batcher.close(max(end - time.monotonic(), 0.0))
+        self.registry.close(max(end - time.monotonic(), 0.0))
 
     @property
     def stats(self) -> EngineStats:
         """Counters since start (batches run, segments, largest batch, ...)."""
-        depth = sum(served.batcher.depth for served in self._served.values())
+        depth = sum(version.served.batcher.depth for version in self.registry.loaded())
         return self._stats.snapshot(queue_depth=depth)
 
     @property
     def ready(self) -> bool:
         """True once every model is loaded and the engine is not shutting down."""
-        return len(self._served) == len(self._specs) and not self._closing
+        return self._loaded and not self._closing
 
     # --- catalogue -----------------------------------------------------------------
 
     def list_models(self) -> list[ModelInfo]:
-        """The loaded models, sorted by name."""
-        return [
-            ModelInfo(
-                name=name,
-                family=served.model.family.name,
-                device=served.model.device,
-                compute_type=served.model.compute_type,
-                language_codes=served.model.languages.codes,
-                default=name == self._default,
+        """The loaded model names with their versions, sorted by name."""
+        models = []
+        for name in self.registry.names():
+            model = self.registry.live(name).model
+            models.append(
+                ModelInfo(
+                    name=name,
+                    family=model.family.name,
+                    device=model.device,
+                    compute_type=model.compute_type,
+                    language_codes=model.languages.codes,
+                    default=name == self.registry.default_name,
+                    versions=self.registry.versions(name),
+                )
             )
-            for name, served in sorted(self._served.items())
-        ]
+        return models
+
+    def pin(self, model: str, ctx: CallContext) -> AbstractContextManager[CallContext]:
+        """Picks the version of `model` once: calls made with the context it yields (a
+        stream's segments, a document's waves) stay on that version, which is not
+        unloaded meanwhile."""
+        return self.registry.pin(model, ctx)
 
     def list_languages(self, model: str = "") -> list[LanguageInfo]:
         """The languages of `model` (default model when empty), sorted by code."""
@@ -176,8 +209,8 @@ class TranslationEngine:
         self, texts: Sequence[str], model: str = "", max_candidates: int = 3
     ) -> list[list[LanguageCandidate]]:
         """Language candidates of each text, mapped to `model`'s codes, best first."""
-        loaded = self._resolve(model).model
-        return [detect_candidates(loaded, text, max_candidates) for text in texts]
+        with self.registry.lease(model, CallContext()) as version:
+            return [detect_candidates(version.model, text, max_candidates) for text in texts]
 
     # --- translation ---------------------------------------------------------------
 
@@ -188,11 +221,10 @@ class TranslationEngine:
             ModelNotFound, UnsupportedLanguage, InvalidOption, InputTooLong: Bad request.
             Overloaded, DeadlineExceeded, Cancelled, ShuttingDown: Could not serve it now.
         """
-        with self._call():
-            served = self._resolve(request.model)
+        with self._call(), self.registry.lease(request.model, ctx) as version:
             for text in request.texts:  # before any per-text scan of a possibly huge text
                 self._check_length(text)
-            return self._pipeline.translate(served, request, ctx)
+            return version.relabel(self._pipeline.translate(version.served, request, ctx))
 
     def stream_segment(
         self, segment_id: str, text: str, config: StreamConfig, ctx: CallContext
@@ -203,20 +235,17 @@ class TranslationEngine:
         1 there, and an explicit beam search is refused (InvalidOption). See
         `StreamUpdate.offset` for how interim updates build the translation so far.
         """
-        with self._call():
-            served = self._resolve(config.model)
+        with self._call(), self.registry.lease(config.model, ctx) as version:
             self._check_length(text)
-            yield from self._pipeline.stream(served, segment_id, text, config, ctx)
+            for update in self._pipeline.stream(version.served, segment_id, text, config, ctx):
+                yield version.relabel_update(update)
 
     # --- helpers -------------------------------------------------------------------
 
     def _resolve(self, name: str) -> Served:
-        """The model a request names (the default one when empty), with its batcher."""
-        served = self._served.get(name or self._default)
-        if served is None:
-            known = ", ".join(sorted(self._served)) or "(none loaded)"
-            raise ModelNotFound(f"unknown model {name!r}; loaded models are: {known}")
-        return served
+        """The live version of the model `name` names (default when empty): catalogue
+        calls; translations lease a routed version through `registry.lease`."""
+        return self.registry.live(name).served
 
     def _check_length(self, text: str) -> None:
         if len(text) > self._batching.max_text_chars:

@@ -6,6 +6,7 @@ import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dragoman.engine.features import DEFAULT_FEATURES, TextFeatures
 from dragoman.engine.terminology import GlossaryEntry
@@ -13,6 +14,9 @@ from dragoman.engine.terminology import GlossaryEntry
 #: Most tokens generated per sentence (the bound of `max_output_tokens`, and the cap
 #: of the automatic length).
 MAX_OUTPUT_TOKENS = 1024
+
+if TYPE_CHECKING:
+    from dragoman.engine.versions import Version
 
 
 @dataclass(frozen=True)
@@ -80,11 +84,17 @@ class CallContext:
         cancelled: Set when the caller has gone away (a `CancelEvent` wakes waiters
             at once; a plain `threading.Event` is polled).
         request_id: For logs.
+        routing_key: Who the caller is, for sticky routing between model versions
+            (an API key, or the `x-dragoman-routing-key` header); empty = no preference.
+        pinned: The model version a stream started on; its later calls stay on it
+            (set by `TranslationEngine.pin`).
     """
 
     deadline: float | None = None
     cancelled: threading.Event = field(default_factory=CancelEvent)
     request_id: str = ""
+    routing_key: str = ""
+    pinned: Version | None = None
 
 
 @dataclass(frozen=True)
@@ -195,8 +205,35 @@ class LanguageInfo:
 
 
 @dataclass(frozen=True)
+class VersionInfo:
+    """One loaded version of a model name.
+
+    Attributes:
+        version: The version label (`initial` for a model served without one).
+        label: What responses it answers put in `model` (`name@version`, or `name`).
+        state: `ready` (may take traffic) or `draining` (being unloaded).
+        weight: Percent of the name's traffic routed to it.
+        live: The version with the largest weight; languages are listed from it.
+        directory: The CTranslate2 model directory.
+        in_flight: Requests and streams using it now.
+        load_seconds: Time it took to load.
+        warmup_seconds: Time its warm-up translation took.
+    """
+
+    version: str
+    label: str
+    state: str
+    weight: int
+    live: bool
+    directory: str
+    in_flight: int = 0
+    load_seconds: float = 0.0
+    warmup_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class ModelInfo:
-    """A loaded model, as ListModels reports it."""
+    """A loaded model name, as ListModels reports it (fields from its live version)."""
 
     name: str
     family: str
@@ -204,3 +241,4 @@ class ModelInfo:
     compute_type: str
     language_codes: tuple[str, ...]
     default: bool = False
+    versions: tuple[VersionInfo, ...] = ()

@@ -34,6 +34,10 @@ STATUS_BY_ERROR: dict[type[errors.EngineError], grpc.StatusCode] = {
     errors.ShuttingDown: grpc.StatusCode.UNAVAILABLE,
     errors.CircuitOpen: grpc.StatusCode.UNAVAILABLE,
     errors.ModelLoadError: grpc.StatusCode.UNAVAILABLE,
+    errors.VersionExists: grpc.StatusCode.ALREADY_EXISTS,
+    errors.RolloutRefused: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.NotEnoughMemory: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.BadModelDirectory: grpc.StatusCode.INVALID_ARGUMENT,
     errors.EngineError: grpc.StatusCode.INTERNAL,
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
@@ -22,6 +23,8 @@ from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
 
 logger = logging.getLogger(__name__)
 
+#: Request metadata naming the caller for sticky routing between model versions.
+ROUTING_KEY_HEADER = "x-dragoman-routing-key"
 # grpc reports "no deadline" as a remaining time of years (or infinity).
 _NO_DEADLINE_S = 1e8
 #: Most language candidates DetectLanguage returns per text.
@@ -58,16 +61,20 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
         with engine_errors(context, request_id):
             ctx = self._call_context(context, request_id)
             config = convert.stream_config_from_proto(_stream_config(next(request_iterator, None)))
-            for index, message in enumerate(request_iterator, start=1):
-                segment = _stream_segment(message, index)
-                where = (
-                    f"segment {segment.segment_id!r}" if segment.segment_id else f"segment {index}"
-                )
-                validation.check_text(segment.text, where, self._limits)
-                for update in self._engine.stream_segment(
-                    segment.segment_id, segment.text, config, ctx
-                ):
-                    yield convert.update_to_proto(update)
+            # One version answers the whole stream, even if the split changes meanwhile.
+            with self._engine.pin(config.model, ctx) as ctx:
+                for index, message in enumerate(request_iterator, start=1):
+                    segment = _stream_segment(message, index)
+                    where = (
+                        f"segment {segment.segment_id!r}"
+                        if segment.segment_id
+                        else f"segment {index}"
+                    )
+                    validation.check_text(segment.text, where, self._limits)
+                    for update in self._engine.stream_segment(
+                        segment.segment_id, segment.text, config, ctx
+                    ):
+                        yield convert.update_to_proto(update)
 
     def ListLanguages(
         self, request: pb.ListLanguagesRequest, context: grpc.ServicerContext
@@ -151,10 +158,22 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
                     f"{minimum_ms:g} ms (a translation takes tens of milliseconds or more)"
                 )
             deadline = time.monotonic() + remaining
-        ctx = CallContext(deadline=deadline, request_id=request_id)
+        ctx = CallContext(deadline=deadline, request_id=request_id,
+                          routing_key=_routing_key(context))  # fmt: skip
         if not context.add_callback(ctx.cancelled.set):
             ctx.cancelled.set()  # the RPC already ended
         return ctx
+
+
+def _routing_key(context: grpc.ServicerContext) -> str:
+    """Who the caller is for sticky routing: the routing key header, else a hash of the
+    API key (the secret itself never leaves the interceptors); "" for neither."""
+    metadata = dict(context.invocation_metadata() or ())
+    explicit = metadata.get(ROUTING_KEY_HEADER, "")
+    if explicit:
+        return str(explicit)[:256]
+    credential = metadata.get("authorization", "")
+    return hashlib.sha256(str(credential).encode()).hexdigest() if credential else ""
 
 
 def _stream_config(

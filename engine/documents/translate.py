@@ -168,31 +168,33 @@ class DocumentTranslator:
         model = ""
         languages: Counter[str] = Counter()
         yield DocumentProgress(0, len(units))
-        for wave in _waves(list(groups), self._wave_chars):
+        # One model version translates the whole document, whatever the traffic split.
+        with self._engine.pin(request.model, ctx) as pinned:
+            for wave in _waves(list(groups), self._wave_chars):
+                check_context(ctx)
+                features = replace(request.features, mime_type="text/html" if wave[0][1] else "")
+                engine_request = TranslationRequest(
+                    tuple(text for text, _ in wave), request.target_language, source,
+                    request.model, request.options, features,
+                )  # fmt: skip
+                translations = self._engine.translate(engine_request, pinned)
+                for key, translation in zip(wave, translations, strict=True):
+                    for unit in groups[key]:
+                        unit.apply(translation.text)
+                    done += len(groups[key])
+                    model = translation.model
+                    languages[translation.source_language] += len(key[0])
+                yield DocumentProgress(done, len(units))
             check_context(ctx)
-            features = replace(request.features, mime_type="text/html" if wave[0][1] else "")
-            engine_request = TranslationRequest(
-                tuple(text for text, _ in wave), request.target_language, source,
-                request.model, request.options, features,
-            )  # fmt: skip
-            translations = self._engine.translate(engine_request, ctx)
-            for key, translation in zip(wave, translations, strict=True):
-                for unit in groups[key]:
-                    unit.apply(translation.text)
-                done += len(groups[key])
-                model = translation.model
-                languages[translation.source_language] += len(key[0])
-            yield DocumentProgress(done, len(units))
-        check_context(ctx)
-        yield DocumentResult(
-            content=document.save(),
-            mime_type=fmt.mime_types[0],
-            file_name=request.file_name,
-            source_language=languages.most_common(1)[0][0] if languages else source,
-            model=model or self._default_model(request.model),
-            units=len(units),
-            characters=sum(len(unit.plain) for unit in units),
-        )
+            yield DocumentResult(
+                content=document.save(),
+                mime_type=fmt.mime_types[0],
+                file_name=request.file_name,
+                source_language=languages.most_common(1)[0][0] if languages else source,
+                model=model or self._default_model(request.model),
+                units=len(units),
+                characters=sum(len(unit.plain) for unit in units),
+            )
 
     def _detect(self, units: Sequence[Unit], model: str) -> str:
         sample = ""

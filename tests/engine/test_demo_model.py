@@ -146,7 +146,7 @@ def test_32_concurrent_clients_get_exact_results(
 def test_model_identifies_its_own_languages(
     demo: TranslationEngine, held_out: list[dict[str, str]], language: str
 ) -> None:
-    model = demo._served["demo"].model
+    model = demo._resolve("demo").model
     codes = list(_codes(demo))
     guesses = [model.identify(row[language], codes) for row in held_out]
     assert guesses.count(language) >= len(held_out) * 0.9

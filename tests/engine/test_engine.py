@@ -34,7 +34,7 @@ def _translate(engine: TranslationEngine, *texts: str, **kwargs: object) -> list
 
 def _reference(engine: TranslationEngine, model: str, text: str, src: str, tgt: str) -> str:
     """What CTranslate2 itself says for one sentence (no segmentation, no batching)."""
-    loaded = engine._served[model].model
+    loaded = engine._resolve(model).model
     source = loaded.family.source_tokens(loaded.tokenizer.encode(text), src)
     result = loaded.translator.translate_batch(
         [source], [loaded.family.target_prefix(tgt)],
@@ -117,7 +117,7 @@ def test_multi_paragraph_whitespace_is_preserved(engine: TranslationEngine) -> N
 
 
 def test_long_input_is_segmented_not_truncated(engine: TranslationEngine) -> None:
-    served = engine._served["nllb"]
+    served = engine._resolve("nllb")
     text = " ".join(["the small red cat walks near the river"] * 200)  # one 1600-word sentence
     plan = served.preparer.prepare(text, TextFeatures())
     assert len(plan.todo) > 1

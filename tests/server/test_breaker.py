@@ -44,7 +44,7 @@ def flaky(server_factory: Any) -> tuple[App, FlakyTranslator]:
         cache={"enabled": False},
         circuit_breaker={"failure_threshold": 2, "reset_timeout_s": 1.5},
     )
-    model = app.engine._served["nllb"].model  # fault injection point
+    model = app.engine._resolve("nllb").model  # fault injection point
     translator = FlakyTranslator(model.translator)
     model.translator = translator
     return app, translator
