@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "convert": ("dragoman.convert.cli", "convert a HF model (+ LoRA adapters) to CTranslate2"),
     "finetune": ("dragoman.finetune.cli", "fine-tune (LoRA/QLoRA/full) and evaluate models"),
     "demo-model": ("dragoman.finetune.demo_cli", "build the offline demo model"),
-    "admin": ("dragoman.server.admin_cli", "manage API keys, the cache and the circuit breaker"),
+    "admin": ("dragoman.server.admin_cli", "manage API keys, the cache, the breaker and models"),
 }
 
 

@@ -1,8 +1,9 @@
-"""`dragoman.admin.v1.AdminService`: API keys, the cache and the circuit breaker.
+"""`dragoman.admin.v1.AdminService`: API keys, the cache, the circuit breaker, models.
 
 Access is checked by `AccessInterceptor` (the admin token); this servicer only does
 the work. The cache and the breaker are optional: without them their RPCs report
-`enabled: false` (stats, status) or FAILED_PRECONDITION (clear, reset).
+`enabled: false` (stats, status) or FAILED_PRECONDITION (clear, reset). The model
+version RPCs live in `dragoman.server.admin_models`.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 import grpc
+from dragoman.server.admin_models import ModelAdmin
 from dragoman.server.keystore import ApiKeyRecord, KeyNotFound, KeyState, KeyStore
 
 if TYPE_CHECKING:
     from dragoman.engine.breaker import BreakerConfig, BreakerStatus
     from dragoman.engine.cache import CacheStats
+    from dragoman.engine.registry import ModelRegistry
 from google.protobuf import timestamp_pb2
 
 from dragoman.admin.v1 import admin_service_pb2 as pb
@@ -79,14 +82,15 @@ def key_to_proto(record: ApiKeyRecord) -> pb.ApiKey:
     )
 
 
-class AdminServicer(pb_grpc.AdminServiceServicer):
-    """Implements AdminService over a key store, a cache and a circuit breaker.
+class AdminServicer(ModelAdmin, pb_grpc.AdminServiceServicer):
+    """Implements AdminService over a key store, a cache, a circuit breaker and models.
 
     Args:
         keystore: Where API keys live.
         cache: The translation cache; None when the server runs without one.
         breaker: The engine's circuit breaker; None when it has none.
         breaker_config: The breaker's threshold and timeout, for status replies.
+        models: The engine's model versions; None for a servicer without an engine.
     """
 
     def __init__(
@@ -95,8 +99,10 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
         cache: CacheControl | None = None,
         breaker: BreakerControl | None = None,
         breaker_config: BreakerConfig | None = None,
+        models: ModelRegistry | None = None,
     ) -> None:
         self._keys = keystore
+        self._models = models
         self._cache = cache
         self._breaker = breaker
         self._breaker_config = breaker_config

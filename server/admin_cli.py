@@ -1,10 +1,15 @@
-"""`dragoman admin`: manage API keys, the cache and the circuit breaker of a server.
+"""`dragoman admin`: manage API keys, the cache, the circuit breaker and the models.
 
     dragoman admin keys create [--name N] [--request-limit R] [--character-limit C]
     dragoman admin keys list [--all]
     dragoman admin keys revoke|reactivate KEY_ID
     dragoman admin cache stats|clear
     dragoman admin breaker status|reset
+    dragoman admin models list
+    dragoman admin models load NAME VERSION DIR [--promote]
+    dragoman admin models unload NAME VERSION [--drain-timeout S]
+    dragoman admin models route NAME VERSION=PERCENT...
+    dragoman admin models promote NAME VERSION
 
 The admin token comes from --admin-token-file, or the environment
 (`DRAGOMAN_ADMIN_TOKEN`, or the server's own `DRAGOMAN_AUTH__ADMIN_TOKEN`).
@@ -41,7 +46,43 @@ _ACTIONS: dict[tuple[str, str], tuple[str, Callable[[Any, argparse.Namespace], A
     ("cache", "clear"): ("ClearCache", lambda pb, a: pb.ClearCacheRequest()),
     ("breaker", "status"): ("GetCircuitBreaker", lambda pb, a: pb.GetCircuitBreakerRequest()),
     ("breaker", "reset"): ("ResetCircuitBreaker", lambda pb, a: pb.ResetCircuitBreakerRequest()),
+    ("models", "list"): ("ListModels", lambda pb, a: pb.ListModelsRequest()),
+    ("models", "load"): (
+        "LoadModel",
+        lambda pb, a: pb.LoadModelRequest(
+            name=a.name, version=a.version, directory=a.directory, promote=a.promote
+        ),
+    ),
+    ("models", "unload"): (
+        "UnloadModel",
+        lambda pb, a: pb.UnloadModelRequest(
+            name=a.name, version=a.version, drain_timeout_seconds=a.drain_timeout
+        ),
+    ),
+    ("models", "route"): (
+        "SetTrafficSplit",
+        lambda pb, a: pb.SetTrafficSplitRequest(name=a.name, weights=_weights(a.weights)),
+    ),
+    ("models", "promote"): (
+        "SetTrafficSplit",
+        lambda pb, a: pb.SetTrafficSplitRequest(name=a.name, weights={a.version: 100}),
+    ),
 }
+
+
+def _weights(pairs: list[str]) -> dict[str, int]:
+    """`["v1=90", "v2=10"]` -> {"v1": 90, "v2": 10}.
+
+    Raises:
+        ValueError: A pair is not VERSION=PERCENT.
+    """
+    weights = {}
+    for pair in pairs:
+        version, sep, percent = pair.partition("=")
+        if not sep or not percent.strip().isdigit():
+            raise ValueError(f"{pair!r} is not VERSION=PERCENT (e.g. 2026-12-01=10)")
+        weights[version] = int(percent)
+    return weights
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -84,6 +125,30 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     breaker.add_parser("status", help="state and failure count")
     breaker.add_parser("reset", help="close the breaker")
+    _configure_models(groups)
+
+
+def _configure_models(groups: Any) -> None:
+    models = groups.add_parser("models", help="model versions and traffic").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    models.add_parser("list", help="names, versions, traffic weights")
+    load = models.add_parser("load", help="load and warm a version (no traffic until routed)")
+    load.add_argument("name", help="model name requests use")
+    load.add_argument("version", help="version label, e.g. 2026-12-01")
+    load.add_argument("directory", help="CTranslate2 model directory on the server")
+    load.add_argument("--promote", action="store_true", help="send all traffic to it when warm")
+    unload = models.add_parser("unload", help="drain a version, then free it")
+    unload.add_argument("name")
+    unload.add_argument("version")
+    unload.add_argument("--drain-timeout", type=float, default=0.0, metavar="S",
+                        help="seconds to wait for calls on it (default 30)")  # fmt: skip
+    route = models.add_parser("route", help="split a name's traffic: VERSION=PERCENT...")
+    route.add_argument("name")
+    route.add_argument("weights", nargs="+", metavar="VERSION=PERCENT")
+    promote = models.add_parser("promote", help="send all of a name's traffic to a version")
+    promote.add_argument("name")
+    promote.add_argument("version")
 
 
 def _admin_token(args: argparse.Namespace) -> str:
@@ -129,11 +194,35 @@ def _print_human(rpc: str, response: Any) -> None:
                 f"{limits:<16} {key.display_name}"
             )
         return
+    if rpc in _MODEL_RPCS:
+        _print_models(rpc, response)
+        return
     fields = json_format.MessageToDict(
         response, always_print_fields_with_no_presence=True, preserving_proto_field_name=True
     )
     for name, value in fields.items():
         print(f"{name}: {value}")
+
+
+_MODEL_RPCS = ("ListModels", "LoadModel", "UnloadModel", "SetTrafficSplit")
+
+
+def _print_models(rpc: str, response: Any) -> None:
+    from dragoman.admin.v1 import admin_service_pb2 as pb
+
+    if rpc == "UnloadModel":
+        print("freed" if response.freed else "draining: freed when the calls on it end")
+    statuses = response.models if rpc == "ListModels" else [response.model]
+    print(f"{'NAME':<16} {'VERSION':<16} {'STATE':<9} {'WEIGHT':>6} {'LIVE':<4} "
+          f"{'IN_FLIGHT':>9}  MODEL / DIRECTORY")  # fmt: skip
+    for status in statuses:
+        for index, v in enumerate(status.versions):
+            state = pb.ModelVersionState.Name(v.state).removeprefix("MODEL_VERSION_STATE_")
+            default = " (default model)" if status.default and index == 0 else ""
+            print(
+                f"{status.name:<16} {v.version:<16} {state.lower():<9} {v.weight:>5}% "
+                f"{'*' if v.live else '':<4} {v.in_flight:>9}  {v.model}{default} {v.directory}"
+            )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import threading
 import time
 from concurrent import futures
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from dragoman.engine.errors import ModelLoadError
@@ -27,6 +28,7 @@ from dragoman.server.reliability import health_follows_breaker, make_guardrails
 from dragoman.server.security import Security
 from dragoman.server.servicer import TranslationServicer
 from dragoman.server.settings import Settings
+from dragoman.server.watch import ModelsDirWatcher, newest_versions
 from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -47,9 +49,11 @@ def build_engine(settings: Settings, metrics: Metrics | None = None) -> Translat
             inter_threads=m.inter_threads,
             intra_threads=m.intra_threads,
             max_segment_tokens=m.max_segment_tokens,
+            version=m.version,
         )
         for m in settings.models
     ]
+    specs += models_dir_specs(settings)
     b = settings.batching
     batching = BatchingConfig(
         enabled=b.enabled,
@@ -64,11 +68,33 @@ def build_engine(settings: Settings, metrics: Metrics | None = None) -> Translat
         settings.cache_secret.get_secret_value(),
     )  # fmt: skip
     engine = TranslationEngine(
-        specs, settings.default_model, batching, observer=metrics, cache=cache, breaker=breaker
-    )
+        specs, settings.default_model, batching, observer=metrics, cache=cache, breaker=breaker,
+        memory_headroom=settings.rollout.memory_headroom,
+    )  # fmt: skip
     if settings.glossary_dir:
         engine.glossaries = GlossaryStore(settings.glossary_dir)
     return engine
+
+
+def models_dir_specs(settings: Settings) -> list[ModelSpec]:
+    """Each name's newest version under `settings.models_dir` (none without one).
+
+    Raises:
+        ModelLoadError: The directory is missing, or holds no model and nothing else
+            is configured.
+    """
+    if not settings.models_dir:
+        return []
+    root = Path(settings.models_dir)
+    if not root.is_dir():
+        raise ModelLoadError(f"--models-dir {str(root)!r} is not a directory")
+    found = newest_versions(root)
+    if not found and not settings.models:
+        raise ModelLoadError(
+            f"--models-dir {str(root)!r} holds no finished model: lay models out as "
+            "DIR/<name>/<version>/ (dragoman convert MODEL --output DIR/<name>/<version>)"
+        )
+    return [ModelSpec(name=f.name, path=str(f.path), version=f.version) for f in found]
 
 
 @dataclass
@@ -83,6 +109,7 @@ class App:
     gate: ShutdownGate
     security: Security | None = None
     metrics: Metrics | None = None
+    watcher: ModelsDirWatcher | None = None
 
     def start(self) -> None:
         """Starts answering RPCs (health reports NOT_SERVING until `load`)."""
@@ -97,6 +124,13 @@ class App:
         self.engine.load()
         if self.settings.warmup:
             self.engine.warmup()
+        if self.settings.models_dir:
+            rollout = self.settings.rollout
+            self.watcher = ModelsDirWatcher(
+                self.engine.registry, Path(self.settings.models_dir),
+                rollout.promote_new_versions, rollout.poll_interval_s,
+            )  # fmt: skip
+            self.watcher.start()
         self.health.set_serving()
         if self.engine.breaker is not None:
             self.engine.breaker.add_listener(health_follows_breaker(self.health))
@@ -110,6 +144,8 @@ class App:
         grace = self.settings.grace_period_s if grace is None else grace
         end = time.monotonic() + grace
         self.health.enter_graceful_shutdown()
+        if self.watcher is not None:
+            self.watcher.stop()
         self.gate.close()
         logger.info("draining %d in-flight RPCs (grace %.1fs)", self.gate.in_flight, grace)
         if not self.gate.wait_idle(grace):
@@ -154,7 +190,7 @@ def build_app(settings: Settings, engine: TranslationEngine | None = None) -> Ap
     health_status = Health()
     health_pb2_grpc.add_HealthServicer_to_server(health_status.servicer, server)
     admin = security.add_services(
-        server, engine.cache, engine.breaker, settings.circuit_breaker.to_config()
+        server, engine.cache, engine.breaker, settings.circuit_breaker.to_config(), engine.registry
     )
     reflection.enable_server_reflection(
         (TRANSLATION_SERVICE, health.SERVICE_NAME, *admin, reflection.SERVICE_NAME), server
@@ -195,7 +231,11 @@ def serve(settings: Settings) -> int:
     """Runs the server until SIGTERM or SIGINT; returns the process exit code."""
     configure_logging(settings.log_format, settings.log_level)
     stop = threading.Event()
-    app = build_app(settings)
+    try:
+        app = build_app(settings)
+    except ModelLoadError as error:
+        logger.error("cannot load the models: %s", error)
+        return 1
 
     def on_signal(signum: int, frame: object) -> None:
         if stop.is_set():

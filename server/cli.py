@@ -26,6 +26,7 @@ _TOP_LEVEL_FLAGS: dict[str, str] = {
     "warmup": "warmup",
     "max_concurrent_rpcs": "max_concurrent_rpcs",
     "cache_url": "cache_url",
+    "models_dir": "models_dir",
 }
 #: Flag destination -> batching key.
 _BATCHING_FLAGS: dict[str, str] = {"batching": "enabled", "max_wait_ms": "max_wait_ms"}
@@ -34,6 +35,7 @@ _BATCHING_FLAGS: dict[str, str] = {"batching": "enabled", "max_wait_ms": "max_wa
 _SECTION_FLAGS: dict[str, dict[str, str]] = {
     "auth": {"auth": "enabled", "key_db": "key_db"},
     "cache": {"cache": "enabled"},
+    "rollout": {"promote_new_versions": "promote_new_versions"},
     "tls": {
         "tls_cert": "cert",
         "tls_key": "key",
@@ -53,8 +55,12 @@ _MODEL_FLAGS: dict[str, str] = {
 def configure(parser: argparse.ArgumentParser) -> None:
     """Adds `dragoman serve`'s flags; every default is None so other sources apply."""
     add = parser.add_argument
-    add("--model", action="append", metavar="DIR|demo|NAME=DIR",
+    add("--model", action="append", metavar="DIR|demo|NAME[@VERSION]=DIR",
         help="model to serve; repeat for several (default: the demo model)")  # fmt: skip
+    add("--models-dir", metavar="DIR",
+        help="serve DIR/<name>/<version>/ models; load new versions as they appear")  # fmt: skip
+    add("--promote-new-versions", action="store_const", const=True,
+        help="with --models-dir: send all traffic to each new version once it is warm")  # fmt: skip
     add("--default-model", metavar="NAME", help="model for requests that name none")
     add("--host", help="address to listen on (default 127.0.0.1)")
     add("--port", type=int, help="gRPC port (default 50051; 0 picks a free port)")
@@ -96,8 +102,11 @@ def _given(args: argparse.Namespace, flags: dict[str, str]) -> dict[str, Any]:
 
 
 def _model_entry(value: str) -> dict[str, Any]:
-    name, sep, path = value.partition("=")
-    return {"name": name, "path": path} if sep else {"path": value}
+    ref, sep, path = value.partition("=")
+    if not sep:
+        return {"path": value}
+    name, _, version = ref.partition("@")
+    return {"name": name, "path": path, "version": version}
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:

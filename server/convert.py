@@ -198,6 +198,10 @@ def models_to_proto(models: Iterable[ModelInfo]) -> pb.ListModelsResponse:
                 compute_type=model.compute_type,
                 language_codes=model.language_codes,
                 default=model.default,
+                versions=[
+                    pb.ModelVersion(version=v.version, model=v.label, weight=v.weight, live=v.live)
+                    for v in model.versions
+                ],
             )
             for model in sorted(models, key=lambda model: model.name)
         ]

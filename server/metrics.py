@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +21,7 @@ import grpc
 from dragoman.engine.breaker import BreakerState
 from dragoman.engine.cache import CacheObserver
 from dragoman.engine.observer import NullObserver
+from dragoman.engine.registry import VersionObserver
 from dragoman.server.interceptors import behavior_of, with_behavior
 from prometheus_client import (
     CollectorRegistry,
@@ -101,6 +102,22 @@ METRICS: tuple[MetricSpec, ...] = (
                "Seconds it took to load the model"),
 )  # fmt: skip
 
+# --- model versions (lifecycle) ---------------------------------------------------------
+# Labels `model` (the name) and `version` take only loaded versions' values: a version's
+# series are removed when it is unloaded, so rollouts do not grow the label set.
+VERSION_METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec("dragoman_version_requests", "counter", ("model", "version", "outcome"),
+               "Engine calls per model version, by outcome (ok, invalid, deadline, "
+               "cancelled, overloaded, error)"),
+    MetricSpec("dragoman_version_duration_seconds", "histogram", ("model", "version"),
+               "Engine time of a call on each model version", LATENCY_BUCKETS),
+    MetricSpec("dragoman_version_batch_size", "histogram", ("model", "version"),
+               "Segments per CTranslate2 batch, per model version", BATCH_BUCKETS),
+    MetricSpec("dragoman_version_traffic_weight", "gauge", ("model", "version"),
+               "Percent of a model name's traffic routed to each version"),
+)  # fmt: skip
+METRICS += VERSION_METRICS
+
 _FACTORIES: dict[str, Callable[[MetricSpec, CollectorRegistry], Any]] = {
     "counter": lambda s, r: Counter(s.name, s.help, s.labels, registry=r),
     "gauge": lambda s, r: Gauge(s.name, s.help, s.labels, registry=r),
@@ -111,7 +128,7 @@ _FACTORIES: dict[str, Callable[[MetricSpec, CollectorRegistry], Any]] = {
 NONE = "-"
 
 
-class Metrics(NullObserver, CacheObserver):
+class Metrics(NullObserver, CacheObserver, VersionObserver):
     """Every dragoman metric in one registry, fed by the engine, cache, breaker and RPCs."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
@@ -121,6 +138,8 @@ class Metrics(NullObserver, CacheObserver):
             spec.name: _FACTORIES[spec.kind](spec, self.registry) for spec in METRICS
         }
         self.get("dragoman_circuit_breaker_state").set(0)
+        #: Batcher name (version key) -> (model name, version) of loaded versions.
+        self._versions: dict[str, tuple[str, str]] = {}
 
     def get(self, name: str) -> Any:
         """The collector of metric `name` (as in `METRICS`)."""
@@ -153,6 +172,9 @@ class Metrics(NullObserver, CacheObserver):
         self.get("dragoman_engine_duration_seconds").labels(model).observe(seconds)
         self.get("dragoman_tokens_in").labels(model).inc(tokens_in)
         self.get("dragoman_tokens_out").labels(model).inc(tokens_out)
+        version = self._versions.get(model)
+        if version is not None:
+            self.get("dragoman_version_batch_size").labels(*version).observe(size)
 
     def on_queue_wait(self, model: str, seconds: float) -> None:
         """Records a segment's wait in the queue."""
@@ -165,6 +187,38 @@ class Metrics(NullObserver, CacheObserver):
     def on_model_load(self, model: str, seconds: float) -> None:
         """Records how long loading `model` took."""
         self.get("dragoman_model_load_seconds").labels(model).set(seconds)
+
+    # --- version observer (lifecycle) -----------------------------------------------
+
+    def on_version_loaded(self, name: str, version: str, key: str) -> None:
+        """Starts the version's series."""
+        self._versions[key] = (name, version)
+        for outcome in ("ok", "error"):
+            self.get("dragoman_version_requests").labels(name, version, outcome)
+
+    def on_version_unloaded(self, name: str, version: str, key: str) -> None:
+        """Removes every series of the version, so labels stay the loaded versions."""
+        self._versions.pop(key, None)
+        for spec in METRICS:
+            if "model" not in spec.labels:
+                continue
+            if spec in VERSION_METRICS:
+                _forget(self.get(spec.name), model=name, version=version)
+            else:
+                for label in {key, f"{name}@{version}"}:
+                    _forget(self.get(spec.name), model=label)
+
+    def on_weights(self, name: str, weights: Mapping[str, int]) -> None:
+        """Sets the traffic weight gauge of each version of `name`."""
+        for version, weight in weights.items():
+            self.get("dragoman_version_traffic_weight").labels(name, version).set(weight)
+
+    def on_version_call(self, name: str, version: str, seconds: float, outcome: str) -> None:
+        """Counts and times one engine call on a version."""
+        if (name, version) not in self._versions.values():
+            return  # a call that ended after its version was unloaded
+        self.get("dragoman_version_requests").labels(name, version, outcome).inc()
+        self.get("dragoman_version_duration_seconds").labels(name, version).observe(seconds)
 
     # --- cache observer ------------------------------------------------------------
 
@@ -210,6 +264,20 @@ class Metrics(NullObserver, CacheObserver):
     def call(self, method: str) -> CallRecord:
         """Starts counting one call of `method` (in flight until `CallRecord.end`)."""
         return CallRecord(self, method)
+
+
+def _forget(metric: Any, **labels: str) -> None:
+    """Removes the series of `metric` whose labels include `labels`.
+
+    prometheus_client has no public way to list a metric's series; `_metrics` (label
+    values -> child) is what its own `remove` and `clear` use.
+    """
+    names = list(metric._labelnames)
+    wanted = [(names.index(k), v) for k, v in labels.items()]
+    with metric._lock:
+        keys = [k for k in metric._metrics if all(k[i] == v for i, v in wanted)]
+    for key in keys:
+        metric.remove(*key)
 
 
 def rpc_name(method: str) -> str:

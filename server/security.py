@@ -22,6 +22,7 @@ from dragoman.server.tls import TLSSettings, server_credentials
 
 if TYPE_CHECKING:
     from dragoman.engine.breaker import BreakerConfig
+    from dragoman.engine.registry import ModelRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -91,12 +92,13 @@ class Security:
         cache: CacheControl | None = None,
         breaker: BreakerControl | None = None,
         breaker_config: BreakerConfig | None = None,
+        models: ModelRegistry | None = None,
     ) -> list[str]:
         """Registers AdminService when enabled; returns service names for reflection."""
         if not self.admin_enabled:
             return []
         assert self.keystore is not None
-        servicer = AdminServicer(self.keystore, cache, breaker, breaker_config)
+        servicer = AdminServicer(self.keystore, cache, breaker, breaker_config, models)
         return [add_admin_service(server, servicer)]
 
     def add_port(self, server: grpc.Server, address: str) -> int:

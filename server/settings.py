@@ -57,6 +57,8 @@ class ModelSettings(BaseModel):
         intra_threads: Threads per batch on CPU; 0 lets CTranslate2 choose.
         max_segment_tokens: Longest source segment fed to the model, in tokens; 0 is
             the family's limit. Longer sentences are split, never truncated.
+        version: Version label: responses then name `name@version`, and later
+            versions of the name can be loaded beside it (`NAME@VERSION=DIR`).
     """
 
     path: str
@@ -67,6 +69,7 @@ class ModelSettings(BaseModel):
     inter_threads: int = Field(default=1, ge=1)
     intra_threads: int = Field(default=0, ge=0)
     max_segment_tokens: int = Field(default=0, ge=0)
+    version: str = ""
 
     @model_validator(mode="after")
     def _default_name(self) -> ModelSettings:
@@ -125,6 +128,23 @@ class BatchingSettings(BaseModel):
     max_queue_segments: int = Field(default=2048, ge=1)
 
 
+class RolloutSettings(BaseModel):
+    """Model versions loaded, routed and unloaded at run time.
+
+    Attributes:
+        promote_new_versions: With `models_dir`, send all of a name's traffic to each
+            new version once it is warm (otherwise it waits, without traffic, for
+            `dragoman admin models route|promote`).
+        poll_interval_s: How often `models_dir` is scanned for new versions.
+        memory_headroom: A version is loaded only when free memory exceeds its
+            `model.bin` size times this.
+    """
+
+    promote_new_versions: bool = False
+    poll_interval_s: float = Field(default=2.0, gt=0)
+    memory_headroom: float = Field(default=1.5, ge=1.0)
+
+
 class Settings(BaseSettings):
     """Everything `dragoman serve` can be told.
 
@@ -159,6 +179,9 @@ class Settings(BaseSettings):
         circuit_breaker: Consecutive engine failures -> UNAVAILABLE for a while.
         glossary_dir: Directory of stored glossaries (`<name>.json` or `<name>.tsv`) that
             requests name in `glossary_config.glossary`; empty = none.
+        models_dir: Directory of model versions, `<name>/<version>/`: each name's
+            newest version is served at start, new versions are loaded as they appear.
+        rollout: Model versions at run time (watch mode, memory check).
     """
 
     model_config = SettingsConfigDict(
@@ -189,10 +212,12 @@ class Settings(BaseSettings):
     cache_secret: SecretStr = SecretStr("")
     circuit_breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     glossary_dir: str = ""
+    models_dir: str = ""
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
 
     @model_validator(mode="after")
     def _check_models(self) -> Settings:
-        if not self.models:
+        if not self.models and not self.models_dir:
             self.models = [ModelSettings(path=DEMO_MODEL)]
         names = [m.name for m in self.models]
         duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -201,7 +226,7 @@ class Settings(BaseSettings):
                 f"model names must be unique; {', '.join(duplicates)} appear more than once: "
                 "give each model a name (NAME=DIR on the command line)"
             )
-        if self.default_model and self.default_model not in names:
+        if self.default_model and self.default_model not in names and not self.models_dir:
             raise ValueError(
                 f"default_model {self.default_model!r} is not among the models: {', '.join(names)}"
             )

@@ -22,6 +22,12 @@ class CircuitState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CIRCUIT_STATE_CLOSED: _ClassVar[CircuitState]
     CIRCUIT_STATE_OPEN: _ClassVar[CircuitState]
     CIRCUIT_STATE_HALF_OPEN: _ClassVar[CircuitState]
+
+class ModelVersionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MODEL_VERSION_STATE_UNSPECIFIED: _ClassVar[ModelVersionState]
+    MODEL_VERSION_STATE_READY: _ClassVar[ModelVersionState]
+    MODEL_VERSION_STATE_DRAINING: _ClassVar[ModelVersionState]
 API_KEY_STATE_UNSPECIFIED: ApiKeyState
 API_KEY_STATE_ACTIVE: ApiKeyState
 API_KEY_STATE_REVOKED: ApiKeyState
@@ -29,6 +35,9 @@ CIRCUIT_STATE_UNSPECIFIED: CircuitState
 CIRCUIT_STATE_CLOSED: CircuitState
 CIRCUIT_STATE_OPEN: CircuitState
 CIRCUIT_STATE_HALF_OPEN: CircuitState
+MODEL_VERSION_STATE_UNSPECIFIED: ModelVersionState
+MODEL_VERSION_STATE_READY: ModelVersionState
+MODEL_VERSION_STATE_DRAINING: ModelVersionState
 
 class ApiKey(_message.Message):
     __slots__ = ("key_id", "display_name", "state", "create_time", "revoke_time", "request_limit", "character_limit")
@@ -161,3 +170,104 @@ class ResetCircuitBreakerResponse(_message.Message):
     STATE_FIELD_NUMBER: _ClassVar[int]
     state: CircuitState
     def __init__(self, state: _Optional[_Union[CircuitState, str]] = ...) -> None: ...
+
+class ModelVersion(_message.Message):
+    __slots__ = ("version", "model", "state", "weight", "live", "directory", "in_flight", "load_seconds", "warmup_seconds")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    LIVE_FIELD_NUMBER: _ClassVar[int]
+    DIRECTORY_FIELD_NUMBER: _ClassVar[int]
+    IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    LOAD_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    WARMUP_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    model: str
+    state: ModelVersionState
+    weight: int
+    live: bool
+    directory: str
+    in_flight: int
+    load_seconds: float
+    warmup_seconds: float
+    def __init__(self, version: _Optional[str] = ..., model: _Optional[str] = ..., state: _Optional[_Union[ModelVersionState, str]] = ..., weight: _Optional[int] = ..., live: _Optional[bool] = ..., directory: _Optional[str] = ..., in_flight: _Optional[int] = ..., load_seconds: _Optional[float] = ..., warmup_seconds: _Optional[float] = ...) -> None: ...
+
+class ModelStatus(_message.Message):
+    __slots__ = ("name", "default", "live_version", "versions")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    LIVE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    default: bool
+    live_version: str
+    versions: _containers.RepeatedCompositeFieldContainer[ModelVersion]
+    def __init__(self, name: _Optional[str] = ..., default: _Optional[bool] = ..., live_version: _Optional[str] = ..., versions: _Optional[_Iterable[_Union[ModelVersion, _Mapping]]] = ...) -> None: ...
+
+class ListModelsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListModelsResponse(_message.Message):
+    __slots__ = ("models",)
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    models: _containers.RepeatedCompositeFieldContainer[ModelStatus]
+    def __init__(self, models: _Optional[_Iterable[_Union[ModelStatus, _Mapping]]] = ...) -> None: ...
+
+class LoadModelRequest(_message.Message):
+    __slots__ = ("name", "version", "directory", "promote")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    DIRECTORY_FIELD_NUMBER: _ClassVar[int]
+    PROMOTE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    version: str
+    directory: str
+    promote: bool
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., directory: _Optional[str] = ..., promote: _Optional[bool] = ...) -> None: ...
+
+class LoadModelResponse(_message.Message):
+    __slots__ = ("model",)
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    model: ModelStatus
+    def __init__(self, model: _Optional[_Union[ModelStatus, _Mapping]] = ...) -> None: ...
+
+class UnloadModelRequest(_message.Message):
+    __slots__ = ("name", "version", "drain_timeout_seconds")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    DRAIN_TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    version: str
+    drain_timeout_seconds: float
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., drain_timeout_seconds: _Optional[float] = ...) -> None: ...
+
+class UnloadModelResponse(_message.Message):
+    __slots__ = ("freed", "model")
+    FREED_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    freed: bool
+    model: ModelStatus
+    def __init__(self, freed: _Optional[bool] = ..., model: _Optional[_Union[ModelStatus, _Mapping]] = ...) -> None: ...
+
+class SetTrafficSplitRequest(_message.Message):
+    __slots__ = ("name", "weights")
+    class WeightsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    weights: _containers.ScalarMap[str, int]
+    def __init__(self, name: _Optional[str] = ..., weights: _Optional[_Mapping[str, int]] = ...) -> None: ...
+
+class SetTrafficSplitResponse(_message.Message):
+    __slots__ = ("model",)
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    model: ModelStatus
+    def __init__(self, model: _Optional[_Union[ModelStatus, _Mapping]] = ...) -> None: ...

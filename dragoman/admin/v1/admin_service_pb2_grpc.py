@@ -26,8 +26,8 @@ if _version_not_supported:
 
 
 class AdminServiceStub:
-    """Administers a dragoman server: API keys, the translation cache and the
-    circuit breaker.
+    """Administers a dragoman server: API keys, the translation cache, the circuit
+    breaker and the model versions it serves.
 
     Every RPC needs the server's admin token in the metadata
     `authorization: Bearer <admin token>`; an API key is refused with
@@ -80,11 +80,31 @@ class AdminServiceStub:
                 request_serializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.ResetCircuitBreakerRequest.SerializeToString,
                 response_deserializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.ResetCircuitBreakerResponse.FromString,
                 _registered_method=True)
+        self.ListModels = channel.unary_unary(
+                '/dragoman.admin.v1.AdminService/ListModels',
+                request_serializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.ListModelsRequest.SerializeToString,
+                response_deserializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.ListModelsResponse.FromString,
+                _registered_method=True)
+        self.LoadModel = channel.unary_unary(
+                '/dragoman.admin.v1.AdminService/LoadModel',
+                request_serializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.LoadModelRequest.SerializeToString,
+                response_deserializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.LoadModelResponse.FromString,
+                _registered_method=True)
+        self.UnloadModel = channel.unary_unary(
+                '/dragoman.admin.v1.AdminService/UnloadModel',
+                request_serializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.UnloadModelRequest.SerializeToString,
+                response_deserializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.UnloadModelResponse.FromString,
+                _registered_method=True)
+        self.SetTrafficSplit = channel.unary_unary(
+                '/dragoman.admin.v1.AdminService/SetTrafficSplit',
+                request_serializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.SetTrafficSplitRequest.SerializeToString,
+                response_deserializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.SetTrafficSplitResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
-    """Administers a dragoman server: API keys, the translation cache and the
-    circuit breaker.
+    """Administers a dragoman server: API keys, the translation cache, the circuit
+    breaker and the model versions it serves.
 
     Every RPC needs the server's admin token in the metadata
     `authorization: Bearer <admin token>`; an API key is refused with
@@ -148,6 +168,43 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListModels(self, request, context):
+        """Lists every model name with its versions, the live one and the traffic
+        split.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LoadModel(self, request, context):
+        """Loads a version of a model from a CTranslate2 directory on the server and
+        runs a warm-up translation on it before it may take traffic. A new name's
+        first version takes all of the name's traffic; a later version takes none
+        until SetTrafficSplit gives it some (or `promote` is set). A load that
+        fails leaves the served models as they were.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnloadModel(self, request, context):
+        """Takes a version out of service: it gets no new requests, the requests and
+        streams on it finish, then its memory is freed. Refused while the version
+        still has a traffic weight, or when it is the default model's only version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetTrafficSplit(self, request, context):
+        """Sets how a model name's traffic is split between its versions (percent
+        per version, adding up to 100). Callers that send a routing key stay on
+        one version while the split stays.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -191,6 +248,26 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     request_deserializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.ResetCircuitBreakerRequest.FromString,
                     response_serializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.ResetCircuitBreakerResponse.SerializeToString,
             ),
+            'ListModels': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListModels,
+                    request_deserializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.ListModelsRequest.FromString,
+                    response_serializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.ListModelsResponse.SerializeToString,
+            ),
+            'LoadModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.LoadModel,
+                    request_deserializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.LoadModelRequest.FromString,
+                    response_serializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.LoadModelResponse.SerializeToString,
+            ),
+            'UnloadModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnloadModel,
+                    request_deserializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.UnloadModelRequest.FromString,
+                    response_serializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.UnloadModelResponse.SerializeToString,
+            ),
+            'SetTrafficSplit': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetTrafficSplit,
+                    request_deserializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.SetTrafficSplitRequest.FromString,
+                    response_serializer=dragoman_dot_admin_dot_v1_dot_admin__service__pb2.SetTrafficSplitResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'dragoman.admin.v1.AdminService', rpc_method_handlers)
@@ -200,8 +277,8 @@ def add_AdminServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AdminService:
-    """Administers a dragoman server: API keys, the translation cache and the
-    circuit breaker.
+    """Administers a dragoman server: API keys, the translation cache, the circuit
+    breaker and the model versions it serves.
 
     Every RPC needs the server's admin token in the metadata
     `authorization: Bearer <admin token>`; an API key is refused with
@@ -414,6 +491,114 @@ class AdminService:
             '/dragoman.admin.v1.AdminService/ResetCircuitBreaker',
             dragoman_dot_admin_dot_v1_dot_admin__service__pb2.ResetCircuitBreakerRequest.SerializeToString,
             dragoman_dot_admin_dot_v1_dot_admin__service__pb2.ResetCircuitBreakerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListModels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dragoman.admin.v1.AdminService/ListModels',
+            dragoman_dot_admin_dot_v1_dot_admin__service__pb2.ListModelsRequest.SerializeToString,
+            dragoman_dot_admin_dot_v1_dot_admin__service__pb2.ListModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LoadModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dragoman.admin.v1.AdminService/LoadModel',
+            dragoman_dot_admin_dot_v1_dot_admin__service__pb2.LoadModelRequest.SerializeToString,
+            dragoman_dot_admin_dot_v1_dot_admin__service__pb2.LoadModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnloadModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dragoman.admin.v1.AdminService/UnloadModel',
+            dragoman_dot_admin_dot_v1_dot_admin__service__pb2.UnloadModelRequest.SerializeToString,
+            dragoman_dot_admin_dot_v1_dot_admin__service__pb2.UnloadModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetTrafficSplit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dragoman.admin.v1.AdminService/SetTrafficSplit',
+            dragoman_dot_admin_dot_v1_dot_admin__service__pb2.SetTrafficSplitRequest.SerializeToString,
+            dragoman_dot_admin_dot_v1_dot_admin__service__pb2.SetTrafficSplitResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -191,20 +191,34 @@ class ListModelsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class Model(_message.Message):
-    __slots__ = ("name", "family", "device", "compute_type", "language_codes", "default")
+    __slots__ = ("name", "family", "device", "compute_type", "language_codes", "default", "versions")
     NAME_FIELD_NUMBER: _ClassVar[int]
     FAMILY_FIELD_NUMBER: _ClassVar[int]
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     COMPUTE_TYPE_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_CODES_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    VERSIONS_FIELD_NUMBER: _ClassVar[int]
     name: str
     family: str
     device: str
     compute_type: str
     language_codes: _containers.RepeatedScalarFieldContainer[str]
     default: bool
-    def __init__(self, name: _Optional[str] = ..., family: _Optional[str] = ..., device: _Optional[str] = ..., compute_type: _Optional[str] = ..., language_codes: _Optional[_Iterable[str]] = ..., default: _Optional[bool] = ...) -> None: ...
+    versions: _containers.RepeatedCompositeFieldContainer[ModelVersion]
+    def __init__(self, name: _Optional[str] = ..., family: _Optional[str] = ..., device: _Optional[str] = ..., compute_type: _Optional[str] = ..., language_codes: _Optional[_Iterable[str]] = ..., default: _Optional[bool] = ..., versions: _Optional[_Iterable[_Union[ModelVersion, _Mapping]]] = ...) -> None: ...
+
+class ModelVersion(_message.Message):
+    __slots__ = ("version", "model", "weight", "live")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    LIVE_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    model: str
+    weight: int
+    live: bool
+    def __init__(self, version: _Optional[str] = ..., model: _Optional[str] = ..., weight: _Optional[int] = ..., live: _Optional[bool] = ...) -> None: ...
 
 class ListModelsResponse(_message.Message):
     __slots__ = ("models",)
