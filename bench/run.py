@@ -5,7 +5,8 @@
 Each benchmark is its own script (run them alone for more options); this one runs them one
 after the other on an otherwise idle machine, then prints one summary of what each compares:
 CTranslate2 int8 vs HF transformers, cross-request batching on vs off, cache hit vs miss,
-document pages per second.
+document pages per second, and a model rollout under load (time to load + warm a version,
+p99 while it loads vs before).
 Figures land in bench/results/ (JSON, and the PNG chart the README shows).
 """
 
@@ -24,6 +25,7 @@ RUNS: list[list[str]] = [
     ["server_batching.py", "--model", "demo"],
     ["cache_bench.py", "--model", "demo"],
     ["documents_bench.py", "--model", "demo"],
+    ["rollout.py", "--model", "demo", "--seconds", "60"],
 ]
 
 
@@ -59,6 +61,13 @@ def summary() -> list[str]:
             f"pages/s, {row['outside_share']:.0%} of the time outside CTranslate2 "
             "(target <= 20% at 8)"
         )
+    rollout = _load("rollout.json")
+    lines.append(
+        f"rollout ({rollout['clients']} clients, {rollout['seconds']:.0f} s): load + warm "
+        f"{rollout['load_plus_warm_s']:.2f} s, p99 {rollout['p99_during_load_ms']:.0f} ms while "
+        f"loading vs {rollout['p99_before_ms']:.0f} ms before, {rollout['failed']} failed of "
+        f"{rollout['calls']} calls, {rollout['streams_switched']} streams switched version"
+    )
     return lines
 
 
