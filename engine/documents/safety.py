@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import PurePosixPath
 
 import defusedxml.ElementTree
@@ -59,7 +60,7 @@ def check_container(fmt: DocumentFormat, content: bytes) -> None:
         )
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
-    except (zipfile.BadZipFile, ValueError) as error:
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError) as error:
         raise CorruptDocument(
             f"the file is not a valid .{fmt.name} document: {error} (is it truncated, or "
             "another format?)"
@@ -103,15 +104,16 @@ def _check_sizes(fmt: DocumentFormat, members: list[zipfile.ZipInfo]) -> None:
 def _read(archive: zipfile.ZipFile, member: zipfile.ZipInfo, fmt: DocumentFormat) -> bytes:
     try:
         return archive.read(member)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+    except RuntimeError as error:  # zipfile's "File ... is encrypted, password required"
+        raise UnsafeDocument(
+            f"member {member.filename!r} of the .{fmt.name} document is encrypted: remove "
+            "the password and send it again"
+        ) from error
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError,
+            NotImplementedError) as error:  # fmt: skip
         raise CorruptDocument(
             f"member {member.filename!r} of the .{fmt.name} document cannot be read: {error} "
-            "(is the file truncated?)"
-        ) from error
-    except NotImplementedError as error:
-        raise UnsafeDocument(
-            f"member {member.filename!r} of the .{fmt.name} document is encrypted or uses an "
-            f"unsupported compression: {error}"
+            "(is the file damaged or truncated?)"
         ) from error
 
 

@@ -87,3 +87,30 @@ def test_documents_share_the_engine_with_concurrent_callers(
         thread.join()
     assert len(results) == 4 and len(set(results)) == 1
     assert results[0].decode().split("\n\n") == [s.qaa for s in sentences]
+
+
+@pytest.mark.parametrize("name", ["docx", "pptx", "xlsx", "odt", "xliff", "po", "md"])
+def test_damaged_files_fail_as_documents_never_as_bugs(
+    name: str, demo_engine: Any, sentences: list[Sentence]
+) -> None:
+    import random
+
+    from corpus import all_cases
+    from dragoman.engine.documents import DocumentError
+
+    case = all_cases()[name]
+    content = case.build(sentences)
+    rng = random.Random(name)
+    translator = DocumentTranslator(demo_engine)
+    outcomes = {"translated": 0, "refused": 0}
+    for _ in range(25):
+        damaged = bytearray(content)
+        for _ in range(rng.randint(1, 8)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        request = DocumentRequest(bytes(damaged), "qaa_Latn", file_name=case.file_name)
+        try:
+            translator.translate(request, CallContext())
+            outcomes["translated"] += 1
+        except DocumentError:
+            outcomes["refused"] += 1
+    assert sum(outcomes.values()) == 25, outcomes
