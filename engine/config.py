@@ -46,7 +46,6 @@ class BatchingConfig:
         max_batch_size: Most segments in one batch.
         max_wait_ms: How long the first queued segment waits for company.
         max_queue_segments: Queue bound; beyond it requests get `Overloaded`.
-        max_text_chars: Longest single text accepted (`InputTooLong` beyond it).
     """
 
     enabled: bool = True
@@ -54,4 +53,3 @@ class BatchingConfig:
     max_batch_size: int = 64
     max_wait_ms: float = 5.0
     max_queue_segments: int = 2048
-    max_text_chars: int = 200_000

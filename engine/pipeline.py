@@ -22,7 +22,6 @@ from dragoman.engine.features import TextFeatures
 from dragoman.engine.glossary_store import GlossaryStore
 from dragoman.engine.model import SegmentResult, TranslationModel
 from dragoman.engine.observer import StatsCounter
-from dragoman.engine.options import normalize_options, stream_options
 from dragoman.engine.plan import TextPlan, TextPreparer
 from dragoman.engine.results import assemble_translation
 from dragoman.engine.types import (
@@ -33,6 +32,7 @@ from dragoman.engine.types import (
     Translation,
     TranslationRequest,
 )
+from dragoman.engine.validation import normalize_options, stream_options
 
 
 @dataclass(frozen=True)

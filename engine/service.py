@@ -21,7 +21,7 @@ from dragoman.engine.breaker import CircuitBreaker
 from dragoman.engine.cache import SegmentCache, TranslationCache, model_identity
 from dragoman.engine.config import BatchingConfig, ModelSpec
 from dragoman.engine.detection import detect_candidates
-from dragoman.engine.errors import InputTooLong, ShuttingDown
+from dragoman.engine.errors import ShuttingDown
 from dragoman.engine.glossary_store import GlossaryStore
 from dragoman.engine.langid import LanguageCandidate
 from dragoman.engine.load_checks import DEFAULT_MEMORY_HEADROOM
@@ -39,12 +39,21 @@ from dragoman.engine.types import (
     Translation,
     TranslationRequest,
 )
+from dragoman.engine.validation import (
+    RequestLimits,
+    check_contents,
+    check_languages,
+    check_name,
+    check_text,
+    stream_options,
+)
 
 __all__ = ["BatchingConfig", "EngineObserver", "EngineStats", "ModelSpec", "TranslationEngine"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCHING = BatchingConfig()
+DEFAULT_LIMITS = RequestLimits()
 
 
 class TranslationEngine:
@@ -62,6 +71,7 @@ class TranslationEngine:
         cache: TranslationCache | None = None,
         breaker: CircuitBreaker | None = None,
         memory_headroom: float = DEFAULT_MEMORY_HEADROOM,
+        limits: RequestLimits = DEFAULT_LIMITS,
     ) -> None:
         """Describes the engine; nothing loads until `load()`.
 
@@ -74,6 +84,7 @@ class TranslationEngine:
             breaker: Circuit breaker around the CTranslate2 calls (and nothing else).
             memory_headroom: A version loads only when free memory exceeds its
                 `model.bin` size times this.
+            limits: How much one request may ask for (checked before any work).
         """
         if not models:
             raise ValueError("at least one model is required")
@@ -101,6 +112,8 @@ class TranslationEngine:
         self._idle = threading.Condition()
         self.cache = cache
         self.breaker = breaker
+        #: How much one request may ask for; callers that split work read it.
+        self.limits = limits
         self._pipeline = Pipeline(
             self._stats,
             SegmentCache(cache) if cache is not None else None,
@@ -203,12 +216,14 @@ class TranslationEngine:
 
     def list_languages(self, model: str = "") -> list[LanguageInfo]:
         """The languages of `model` (default model when empty), sorted by code."""
+        check_name(model, "model")
         return self._resolve(model).model.languages.languages
 
     def detect_language(
         self, texts: Sequence[str], model: str = "", max_candidates: int = 3
     ) -> list[list[LanguageCandidate]]:
         """Language candidates of each text, mapped to `model`'s codes, best first."""
+        check_contents(texts, self.limits)
         with self.registry.lease(model, CallContext()) as version:
             return [detect_candidates(version.model, text, max_candidates) for text in texts]
 
@@ -221,24 +236,43 @@ class TranslationEngine:
             ModelNotFound, UnsupportedLanguage, InvalidOption, InputTooLong: Bad request.
             Overloaded, DeadlineExceeded, Cancelled, ShuttingDown: Could not serve it now.
         """
-        with self._call(), self.registry.lease(request.model, ctx) as version:
-            for text in request.texts:  # before any per-text scan of a possibly huge text
-                self._check_length(text)
-            return version.relabel(self._pipeline.translate(version.served, request, ctx))
+        with self._call():
+            check_languages(request.target_language, request.source_language, request.model)
+            check_contents(request.texts, self.limits)
+            with self.registry.lease(request.model, ctx) as version:
+                return version.relabel(self._pipeline.translate(version.served, request, ctx))
+
+    def check_stream(self, config: StreamConfig) -> None:
+        """Validates a stream's settings once, before its segments (InvalidRequest family,
+        ModelNotFound, UnsupportedLanguage)."""
+        check_languages(config.target_language, config.source_language, config.model, "config.")
+        stream_options(config)
+        served = self._resolve(config.model)
+        served.model.languages.resolve(config.target_language, role="target")
 
     def stream_segment(
-        self, segment_id: str, text: str, config: StreamConfig, ctx: CallContext
+        self,
+        segment_id: str,
+        text: str,
+        config: StreamConfig,
+        ctx: CallContext,
+        where: str = "",
     ) -> Iterator[StreamUpdate]:
         """Translates one streamed segment: interim updates (is_final False), then a final.
 
         Interim results (`config.interim`) need greedy decoding: an unset beam size means
         1 there, and an explicit beam search is refused (InvalidOption). See
         `StreamUpdate.offset` for how interim updates build the translation so far.
+        `where` names the segment in error messages (default: by its id).
         """
-        with self._call(), self.registry.lease(config.model, ctx) as version:
-            self._check_length(text)
-            for update in self._pipeline.stream(version.served, segment_id, text, config, ctx):
-                yield version.relabel_update(update)
+        with self._call():
+            check_languages(config.target_language, config.source_language, config.model,
+                            "config.")  # fmt: skip
+            check_text(text, where or f"segment {segment_id!r}", self.limits)
+            with self.registry.lease(config.model, ctx) as version:
+                for update in self._pipeline.stream(version.served, segment_id, text, config,
+                                                    ctx):  # fmt: skip
+                    yield version.relabel_update(update)
 
     # --- helpers -------------------------------------------------------------------
 
@@ -246,13 +280,6 @@ class TranslationEngine:
         """The live version of the model `name` names (default when empty): catalogue
         calls; translations lease a routed version through `registry.lease`."""
         return self.registry.live(name).served
-
-    def _check_length(self, text: str) -> None:
-        if len(text) > self._batching.max_text_chars:
-            raise InputTooLong(
-                f"a text of {len(text)} characters exceeds the limit of "
-                f"{self._batching.max_text_chars}; split it into several contents"
-            )
 
     def _call(self) -> _InFlight:
         return _InFlight(self)

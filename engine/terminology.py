@@ -14,7 +14,7 @@ import heapq
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dragoman.engine.errors import InvalidOption
@@ -215,9 +215,23 @@ def validate_entries(entries: Sequence[GlossaryEntry], what: str = "glossary") -
             )
 
 
-def do_not_translate(terms: Iterable[str], ignore_case: bool = False) -> Glossary:
+def do_not_translate(terms: Sequence[str], ignore_case: bool = False) -> Glossary:
     """A glossary that keeps each term as it is (`target` = the source's own text);
-    repeated terms count once."""
+    repeated terms count once.
+
+    Raises:
+        InvalidOption: Too many terms, or an empty term or one with surrounding spaces.
+    """
+    if len(terms) > MAX_GLOSSARY_ENTRIES:
+        raise InvalidOption(
+            f"do_not_translate has {len(terms)} terms; at most {MAX_GLOSSARY_ENTRIES} are allowed"
+        )
+    for index, term in enumerate(terms):
+        if not term.strip() or term != term.strip():
+            raise InvalidOption(
+                f"do_not_translate[{index}] is {term!r}: terms must be non-empty and have no "
+                "surrounding spaces"
+            )
     entries = tuple(GlossaryEntry(t, t) for t in dict.fromkeys(terms))
     return Glossary(entries, ignore_case=ignore_case, name="do_not_translate")
 

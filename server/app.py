@@ -19,6 +19,7 @@ import grpc
 from dragoman.engine.errors import ModelLoadError
 from dragoman.engine.glossary_store import GlossaryStore
 from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
+from dragoman.engine.validation import RequestLimits
 from dragoman.server.concurrency import ConcurrencyLimit, plan_threads
 from dragoman.server.health import TRANSLATION_SERVICE, Health
 from dragoman.server.interceptors import ShutdownGate, build_interceptors
@@ -61,7 +62,11 @@ def build_engine(settings: Settings, metrics: Metrics | None = None) -> Translat
         max_batch_size=b.max_batch_size,
         max_wait_ms=b.max_wait_ms,
         max_queue_segments=b.max_queue_segments,
+    )
+    limits = RequestLimits(
+        max_contents=settings.limits.max_contents,
         max_text_chars=settings.limits.max_text_chars,
+        max_request_chars=settings.limits.max_request_chars,
     )
     cache, breaker = make_guardrails(
         settings.cache, settings.cache_url, settings.circuit_breaker, metrics,
@@ -70,6 +75,7 @@ def build_engine(settings: Settings, metrics: Metrics | None = None) -> Translat
     engine = TranslationEngine(
         specs, settings.default_model, batching, observer=metrics, cache=cache, breaker=breaker,
         memory_headroom=settings.rollout.memory_headroom,
+        limits=limits,
     )  # fmt: skip
     if settings.glossary_dir:
         engine.glossaries = GlossaryStore(settings.glossary_dir)

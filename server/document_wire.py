@@ -1,8 +1,8 @@
 """Protobuf <-> domain types for TranslateDocument and StreamTranslateDocument.
 
 The document's settings reuse TranslateText's validation: options through
-`convert.options_from_proto`, glossary / do-not-translate / placeholder fields
-through `convert.features_from_proto` (the mime type is set per unit by the engine's
+`wire.options_from_proto`, glossary / do-not-translate / placeholder fields
+through `wire.features_from_proto` (the mime type is set per unit by the engine's
 document layer, so it is not a request field here).
 """
 
@@ -11,7 +11,8 @@ from __future__ import annotations
 from dragoman.engine.documents import DocumentProgress, DocumentRequest, DocumentResult
 from dragoman.engine.documents.errors import DocumentTooLarge
 from dragoman.engine.errors import InvalidRequest
-from dragoman.server import convert, validation
+from dragoman.engine.validation import check_languages
+from dragoman.server import wire
 from dragoman.server.settings import LimitSettings
 
 from dragoman.translation.v1 import translation_service_pb2 as pb
@@ -39,8 +40,7 @@ def request_from_proto(message: pb.TranslateDocumentRequest) -> DocumentRequest:
                 f"document.{field} is not plausible ({len(value):,} characters): send a short "
                 f"{field.replace('_', ' ')}"
             )
-    validation.check_target(message.target_language_code)
-    validation.check_names("", message.source_language_code, message.model)
+    check_languages(message.target_language_code, message.source_language_code, message.model)
     shared = pb.TranslateTextRequest(
         glossary_config=message.glossary_config,
         do_not_translate=message.do_not_translate,
@@ -53,8 +53,8 @@ def request_from_proto(message: pb.TranslateDocumentRequest) -> DocumentRequest:
         file_name=document.file_name.strip(),
         source_language=message.source_language_code.strip(),
         model=message.model.strip(),
-        options=convert.options_from_proto(message.options),
-        features=convert.features_from_proto(shared),
+        options=wire.options_from_proto(message.options),
+        features=wire.features_from_proto(shared),
     )
 
 

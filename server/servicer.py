@@ -13,7 +13,7 @@ from dragoman.engine.documents import DocumentTranslator
 from dragoman.engine.errors import DeadlineExceeded, InvalidOption, InvalidRequest
 from dragoman.engine.service import TranslationEngine
 from dragoman.engine.types import CallContext
-from dragoman.server import convert, document_wire, validation
+from dragoman.server import document_wire, wire
 from dragoman.server.errors import engine_errors
 from dragoman.server.interceptors import current_request_id
 from dragoman.server.settings import LimitSettings
@@ -47,9 +47,9 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
         request_id = current_request_id()
         with engine_errors(context, request_id):
             ctx = self._call_context(context, request_id)
-            domain = convert.request_from_proto(request, self._limits)
+            domain = wire.request_from_proto(request)
             translations = self._engine.translate(domain, ctx)
-            return convert.response_to_proto(translations, domain.options)
+            return wire.response_to_proto(translations, domain.options)
 
     def StreamTranslateText(
         self,
@@ -60,7 +60,8 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
         request_id = current_request_id()
         with engine_errors(context, request_id):
             ctx = self._call_context(context, request_id)
-            config = convert.stream_config_from_proto(_stream_config(next(request_iterator, None)))
+            config = wire.stream_config_from_proto(_stream_config(next(request_iterator, None)))
+            self._engine.check_stream(config)  # a bad config fails before any segment
             # One version answers the whole stream, even if the split changes meanwhile.
             with self._engine.pin(config.model, ctx) as ctx:
                 for index, message in enumerate(request_iterator, start=1):
@@ -70,11 +71,10 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
                         if segment.segment_id
                         else f"segment {index}"
                     )
-                    validation.check_text(segment.text, where, self._limits)
                     for update in self._engine.stream_segment(
-                        segment.segment_id, segment.text, config, ctx
+                        segment.segment_id, segment.text, config, ctx, where
                     ):
-                        yield convert.update_to_proto(update)
+                        yield wire.update_to_proto(update)
 
     def ListLanguages(
         self, request: pb.ListLanguagesRequest, context: grpc.ServicerContext
@@ -82,8 +82,7 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
         """The languages of the requested (or default) model."""
         self._require_ready(context)
         with engine_errors(context, current_request_id()):
-            validation.check_name(request.model, "model")
-            return convert.languages_to_proto(self._engine.list_languages(request.model.strip()))
+            return wire.languages_to_proto(self._engine.list_languages(request.model.strip()))
 
     def ListModels(
         self, request: pb.ListModelsRequest, context: grpc.ServicerContext
@@ -91,7 +90,7 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
         """The loaded models."""
         self._require_ready(context)
         with engine_errors(context, current_request_id()):
-            return convert.models_to_proto(self._engine.list_models())
+            return wire.models_to_proto(self._engine.list_models())
 
     def DetectLanguage(
         self, request: pb.DetectLanguageRequest, context: grpc.ServicerContext
@@ -99,7 +98,6 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
         """Language candidates of each text, mapped to the model's codes."""
         self._require_ready(context)
         with engine_errors(context, current_request_id()):
-            validation.check_contents(request.contents, self._limits)
             count = request.max_candidates or 3
             if not 1 <= count <= MAX_DETECT_CANDIDATES:
                 raise InvalidOption(
@@ -109,7 +107,7 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
             detections = self._engine.detect_language(
                 list(request.contents), request.model.strip(), count
             )
-            return convert.detections_to_proto(detections)
+            return wire.detections_to_proto(detections)
 
     def TranslateDocument(
         self, request: pb.TranslateDocumentRequest, context: grpc.ServicerContext
@@ -190,8 +188,6 @@ def _stream_config(
             f"the first message of a stream must carry `config` (got {got}): send "
             "{config: {target_language_code: ...}} first, then segments"
         )
-    validation.check_target(message.config.target_language_code, "config.target_language_code")
-    validation.check_names("config.", message.config.source_language_code, message.config.model)
     return message.config
 
 

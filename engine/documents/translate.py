@@ -170,7 +170,7 @@ class DocumentTranslator:
         yield DocumentProgress(0, len(units))
         # One model version translates the whole document, whatever the traffic split.
         with self._engine.pin(request.model, ctx) as pinned:
-            for wave in _waves(list(groups), self._wave_chars):
+            for wave in _waves(list(groups), self._wave_chars, self._engine.limits.max_contents):
                 check_context(ctx)
                 features = replace(request.features, mime_type="text/html" if wave[0][1] else "")
                 engine_request = TranslationRequest(
@@ -224,8 +224,9 @@ def _unique(units: Sequence[Unit]) -> dict[_Key, list[Unit]]:
     return groups
 
 
-def _waves(keys: list[_Key], wave_chars: int) -> list[list[_Key]]:
-    """Plain keys, then markup keys, in waves of about `wave_chars` characters.
+def _waves(keys: list[_Key], wave_chars: int, max_texts: int) -> list[list[_Key]]:
+    """Plain keys, then markup keys, in waves of about `wave_chars` characters and at
+    most `max_texts` texts (the engine's per-request limit).
 
     Each wave is one engine call of one mime type; a document whose formatted and plain
     paragraphs alternate still makes few, full calls (order does not matter: every unit
@@ -237,7 +238,7 @@ def _waves(keys: list[_Key], wave_chars: int) -> list[list[_Key]]:
         for key in keys:
             if key[1] != markup:
                 continue
-            if size >= wave_chars:
+            if size >= wave_chars or len(waves[-1]) >= max_texts:
                 waves.append([])
                 size = 0
             waves[-1].append(key)

@@ -14,6 +14,7 @@ import pytest
 from dragoman.engine.errors import (
     InputTooLong,
     InvalidOption,
+    InvalidRequest,
     ModelNotFound,
     ShuttingDown,
     UnsupportedLanguage,
@@ -159,28 +160,32 @@ def test_source_language_is_detected_within_the_script(engine: TranslationEngine
     assert han in {"zho_Hans", "zho_Hant"}
 
 
-def test_nul_bytes_and_odd_characters_translate(engine: TranslationEngine) -> None:
-    results = _translate(engine, "a\x00b c.", "\ufeff\u200b!", "🙂🙂", source_language="en")
-    assert len(results) == 3
+def test_odd_characters_translate_and_nul_bytes_are_refused(engine: TranslationEngine) -> None:
+    results = _translate(engine, "\ufeff\u200b!", "🙂🙂", source_language="en")
+    assert len(results) == 2
+    with pytest.raises(InvalidRequest, match=r"contents\[1\] contains a NUL character at offset 1"):
+        _translate(engine, "ok.", "a\x00b c.", source_language="en")
 
 
 HOSTILE = {
     "unknown-target": (dict(target_language="xx-Yy"), UnsupportedLanguage, "unsupported target"),
-    "empty-target": (dict(target_language=""), UnsupportedLanguage, "is required"),
+    "empty-target": (dict(target_language=""), InvalidRequest, "is required"),
     "unknown-source": (dict(source_language="klingon"), UnsupportedLanguage, "source language"),
     "unknown-model": (dict(model="gpt"), ModelNotFound, "loaded models are: m2m100, nllb"),
     "huge-beam": (dict(options=DecodingOptions(beam_size=10**6)), InvalidOption, "beam_size"),
     "negative-length": (
         dict(options=DecodingOptions(max_output_tokens=-1)),
         InvalidOption,
-        "between 0 and 1024",
+        "between 1 and 1024",
     ),
     "too-many-alternatives": (
         dict(options=DecodingOptions(num_alternatives=9)),
         InvalidOption,
         "num_alternatives",
     ),
-    "too-long-text": (dict(texts=("x" * 200_001,)), InputTooLong, "200001 characters"),
+    "too-long-text": (dict(texts=("x" * 100_001,)), InputTooLong, "100,001 characters"),
+    "too-many-texts": (dict(texts=("x",) * 1025), InputTooLong, "1,025 texts"),
+    "empty-text": (dict(texts=("x", "")), InvalidRequest, r"contents\[1\] is empty"),
 }
 
 

@@ -14,8 +14,8 @@ from dragoman.engine.errors import InvalidOption, ModelLoadError
 from dragoman.engine.families import get_family
 from dragoman.engine.manifest import demo_model_path, read_manifest, resolve_model_path
 from dragoman.engine.model import TranslationModel, max_decoding_length, pick_compute_type
-from dragoman.engine.options import normalize_options
 from dragoman.engine.types import DecodingOptions
+from dragoman.engine.validation import normalize_options
 
 
 def test_manifest_names_family_and_languages(tiny_model_factory: Callable[..., Path]) -> None:
@@ -121,7 +121,7 @@ BAD_OPTIONS = {
 
 @pytest.mark.parametrize("options", BAD_OPTIONS.values(), ids=BAD_OPTIONS.keys())
 def test_out_of_bounds_options_name_the_range(options: DecodingOptions) -> None:
-    with pytest.raises(InvalidOption, match=r"must be between \S+ and \S+, got"):
+    with pytest.raises(InvalidOption, match=r"options\.\w+ must be between \S+ and \S+.*; got"):
         normalize_options(options)
 
 

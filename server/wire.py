@@ -1,7 +1,8 @@
 """Protobuf <-> domain types. The only module that knows both sides.
 
-Requests are validated while they are converted (server/validation.py), so the
-engine receives only requests within the server's limits.
+It maps fields only: the engine validates what it receives (`dragoman.engine.validation`,
+one bounds table), so every front end gets the same checks and messages. What only the
+wire can get wrong (an unknown enum value) is checked here.
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dragoman.engine.errors import InvalidOption
-from dragoman.engine.features import MIME_TYPES, TextFeatures
-from dragoman.engine.glossary_store import check_name
+from dragoman.engine.features import TextFeatures
 from dragoman.engine.langid import LanguageCandidate
-from dragoman.engine.terminology import MAX_GLOSSARY_ENTRIES, GlossaryEntry, validate_entries
+from dragoman.engine.terminology import GlossaryEntry
 from dragoman.engine.types import (
     DecodingOptions,
     LanguageInfo,
@@ -22,8 +22,6 @@ from dragoman.engine.types import (
     Translation,
     TranslationRequest,
 )
-from dragoman.server import validation
-from dragoman.server.settings import LimitSettings
 
 from dragoman.translation.v1 import translation_service_pb2 as pb
 
@@ -37,38 +35,29 @@ BEAM_BY_QUALITY: dict[int, int] = {
 
 
 def options_from_proto(options: pb.TranslationOptions) -> DecodingOptions:
-    """Validated decoding options; zero fields take the server's defaults.
+    """The decoding options; zero fields mean the engine's defaults (it checks the bounds).
 
     Raises:
-        InvalidOption: A field is out of its bounds.
+        InvalidOption: `quality` is not a known level.
     """
     if options.quality not in BEAM_BY_QUALITY:
         valid = ", ".join(pb.Quality.Name(q) for q in sorted(BEAM_BY_QUALITY))
         raise InvalidOption(
             f"options.quality {options.quality} is not a known level; use one of: {valid}"
         )
-    check = validation.check_option
-    beam = int(check("beam_size", options.beam_size)) or BEAM_BY_QUALITY[options.quality]
-    alternatives = int(check("num_alternatives", options.num_alternatives))
     return DecodingOptions(
-        # Alternatives come from the beam: widen it rather than refuse (as documented).
-        beam_size=max(beam, alternatives),
-        num_alternatives=alternatives,
+        beam_size=options.beam_size or BEAM_BY_QUALITY[options.quality],
+        num_alternatives=options.num_alternatives,
         return_scores=options.return_scores,
-        max_output_tokens=int(check("max_output_tokens", options.max_output_tokens)),
-        repetition_penalty=check("repetition_penalty", options.repetition_penalty),
-        no_repeat_ngram_size=int(check("no_repeat_ngram_size", options.no_repeat_ngram_size)),
-        length_penalty=check("length_penalty", options.length_penalty),
+        max_output_tokens=options.max_output_tokens,
+        repetition_penalty=options.repetition_penalty,
+        no_repeat_ngram_size=options.no_repeat_ngram_size,
+        length_penalty=options.length_penalty,
     )
 
 
-def request_from_proto(
-    request: pb.TranslateTextRequest, limits: LimitSettings
-) -> TranslationRequest:
-    """A validated engine request from a TranslateText request."""
-    validation.check_target(request.target_language_code)
-    validation.check_names("", request.source_language_code, request.model)
-    validation.check_contents(request.contents, limits)
+def request_from_proto(request: pb.TranslateTextRequest) -> TranslationRequest:
+    """The engine request of a TranslateText request."""
     return TranslationRequest(
         texts=tuple(request.contents),
         target_language=request.target_language_code.strip(),
@@ -80,7 +69,7 @@ def request_from_proto(
 
 
 def stream_config_from_proto(config: pb.StreamingTranslationConfig) -> StreamConfig:
-    """The engine's stream settings from a stream's validated first message."""
+    """The engine's stream settings from a stream's first message."""
     return StreamConfig(
         target_language=config.target_language_code.strip(),
         source_language=config.source_language_code.strip(),
@@ -94,42 +83,20 @@ def stream_config_from_proto(config: pb.StreamingTranslationConfig) -> StreamCon
 def features_from_proto(
     message: pb.TranslateTextRequest | pb.StreamingTranslationConfig,
 ) -> TextFeatures:
-    """Validated translation features (mime type, glossary, do-not-translate).
+    """The translation features (mime type, glossary, do-not-translate, protection).
 
     Raises:
-        InvalidOption: Unknown mime type, bad glossary name or entries, empty or too
-            many do-not-translate terms.
+        InvalidOption: Unknown mime type (glossaries and terms are checked when the
+            engine compiles them).
     """
-    mime = message.mime_type.strip().lower()
-    if mime not in MIME_TYPES:
-        valid = ", ".join(t for t in MIME_TYPES if t)
-        raise InvalidOption(
-            f"mime_type {message.mime_type!r} is not supported; use one of: {valid}"
-        )
     config = message.glossary_config
-    entries = tuple(GlossaryEntry(e.source_term, e.target_term) for e in config.entries)
-    validate_entries(entries, "glossary_config.entries")
-    name = config.glossary.strip()
-    if name:
-        check_name(name)
-    terms = tuple(message.do_not_translate)
-    if len(terms) > MAX_GLOSSARY_ENTRIES:
-        raise InvalidOption(
-            f"do_not_translate has {len(terms)} terms; at most {MAX_GLOSSARY_ENTRIES} are allowed"
-        )
-    for index, term in enumerate(terms):
-        if not term.strip() or term != term.strip():
-            raise InvalidOption(
-                f"do_not_translate[{index}] is {term!r}: terms must be non-empty and have no "
-                "surrounding spaces"
-            )
     return TextFeatures(
-        glossary_entries=entries,
+        glossary_entries=tuple(GlossaryEntry(e.source_term, e.target_term) for e in config.entries),
         glossary_ignore_case=config.ignore_case,
-        glossary_name=name,
-        do_not_translate=terms,
+        glossary_name=config.glossary.strip(),
+        do_not_translate=tuple(message.do_not_translate),
         protect_placeholders=not message.disable_placeholder_protection,
-        mime_type=mime,
+        mime_type=message.mime_type.strip().lower(),
     )
 
 
