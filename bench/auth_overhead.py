@@ -97,7 +97,7 @@ def measure(call: Callable[[], Any], calls: int) -> tuple[float, float]:
 def bench_one(name: str, overrides: dict[str, Any], model: str, calls: int, ca: str) -> dict:
     settings = Settings(
         host="127.0.0.1", port=0, models=[{"path": model, "device": "cpu", "intra_threads": 1}],
-        log_format="text", log_level="WARNING", **overrides,
+        log_format="text", log_level="WARNING", http={"enabled": False}, **overrides,
     )  # fmt: skip
     app = build_app(settings)
     app.start()

@@ -60,7 +60,7 @@ class Server:
     def __init__(self, model: str, threads: int, batching: bool) -> None:
         argv = [sys.executable, "-m", "dragoman.server.cli", "--model", f"bench={model}",
                 "--port", "0", "--device", "cpu", "--intra-threads", str(threads),
-                "--log-format", "json", "--grace-period", "5",
+                "--log-format", "json", "--grace-period", "5", "--no-http",
                 # Measure translation, not the translation cache.
                 "--no-cache"]  # fmt: skip
         if not batching:

@@ -15,7 +15,8 @@ import os
 import re
 import tempfile
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dragoman.engine.errors import InvalidOption, InvalidRequest
@@ -33,12 +34,24 @@ class GlossaryNotFound(InvalidRequest):
 
 @dataclass(frozen=True)
 class GlossaryInfo:
-    """A stored glossary, as listing shows it."""
+    """A stored glossary, as listing shows it.
+
+    Attributes:
+        name: The name requests use.
+        entry_count: Its entries.
+        ignore_case: Whether source terms match regardless of case.
+        digest: Changes whenever the entries change.
+        metadata: Free-form labels stored with it (the DeepL-compatible API keeps the
+            glossary's display name and language pair there).
+        modified: Unix time its file was last written.
+    """
 
     name: str
     entry_count: int
     ignore_case: bool
     digest: str
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    modified: float = 0.0
 
 
 def check_name(name: str) -> str:
@@ -136,11 +149,27 @@ class GlossaryStore:
         return glossary
 
     def put(
-        self, name: str, entries: tuple[GlossaryEntry, ...], ignore_case: bool = False
+        self,
+        name: str,
+        entries: tuple[GlossaryEntry, ...],
+        ignore_case: bool = False,
+        metadata: Mapping[str, str] | None = None,
     ) -> Glossary:
-        """Creates or replaces a glossary (validated first), written atomically as JSON."""
+        """Creates or replaces a glossary (validated first), written atomically as JSON.
+
+        Args:
+            name: Its name.
+            entries: Its entries.
+            ignore_case: Match source terms regardless of case.
+            metadata: Labels stored with it and shown by `info` and `list`.
+        """
         glossary = Glossary(entries, ignore_case, check_name(name))
-        payload = {"ignore_case": ignore_case, "entries": [[e.source, e.target] for e in entries]}
+        payload: dict[str, object] = {
+            "ignore_case": ignore_case,
+            "entries": [[e.source, e.target] for e in entries],
+        }
+        if metadata:
+            payload["metadata"] = {str(k): str(v) for k, v in metadata.items()}
         handle, temporary = tempfile.mkstemp(dir=self._directory, suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             json.dump(payload, file, ensure_ascii=False)
@@ -163,16 +192,32 @@ class GlossaryStore:
             self._compiled.pop(name, None)
         return removed
 
+    def info(self, name: str) -> GlossaryInfo:
+        """What `list` shows of glossary `name`.
+
+        Raises:
+            GlossaryNotFound: No such glossary.
+            InvalidOption: The file holds an invalid glossary.
+        """
+        glossary = self.get(name)
+        path = self._path(name)
+        metadata: dict[str, str] = {}
+        modified = 0.0
+        if path is not None:
+            modified = path.stat().st_mtime
+            if path.suffix == ".json":
+                stored = json.loads(path.read_text(encoding="utf-8")).get("metadata") or {}
+                metadata = {str(k): str(v) for k, v in dict(stored).items()}
+        return GlossaryInfo(
+            name, len(glossary.entries), glossary.ignore_case, glossary.digest(), metadata, modified
+        )
+
     def list(self) -> list[GlossaryInfo]:
         """Every stored glossary, sorted by name (unreadable files are skipped)."""
         infos = []
         for name in self.names():
             try:
-                glossary = self.get(name)
-            except InvalidRequest as error:
+                infos.append(self.info(name))
+            except (InvalidRequest, OSError, ValueError) as error:
                 logger.warning("skipping glossary %s: %s", name, error)
-                continue
-            infos.append(
-                GlossaryInfo(name, len(glossary.entries), glossary.ignore_case, glossary.digest())
-            )
         return infos

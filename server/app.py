@@ -14,6 +14,7 @@ import time
 from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 from dragoman.engine.errors import ModelLoadError
@@ -34,6 +35,9 @@ from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
+
+if TYPE_CHECKING:
+    from dragoman.server.http.server import HttpServer
 
 logger = logging.getLogger(__name__)
 
@@ -116,10 +120,13 @@ class App:
     security: Security | None = None
     metrics: Metrics | None = None
     watcher: ModelsDirWatcher | None = None
+    http: HttpServer | None = None
 
     def start(self) -> None:
-        """Starts answering RPCs (health reports NOT_SERVING until `load`)."""
+        """Starts answering RPCs and HTTP (health reports NOT_SERVING until `load`)."""
         self.server.start()
+        if self.http is not None:
+            self.http.start()
 
     def load(self) -> None:
         """Loads (and warms up) every model, then reports SERVING.
@@ -142,7 +149,7 @@ class App:
             self.engine.breaker.add_listener(health_follows_breaker(self.health))
 
     def stop(self, grace: float | None = None) -> None:
-        """Drains: NOT_SERVING, refuse new RPCs, finish in-flight ones, stop.
+        """Drains: NOT_SERVING, refuse new RPCs and HTTP calls, finish in-flight ones, stop.
 
         Args:
             grace: Seconds in-flight RPCs may take; default `settings.grace_period_s`.
@@ -158,6 +165,8 @@ class App:
             logger.warning("%d RPCs still running after the grace period", self.gate.in_flight)
         self.engine.shutdown(timeout=max(end - time.monotonic(), 0.0))
         self.server.stop(grace=max(end - time.monotonic(), 0.0)).wait()
+        if self.http is not None:
+            self.http.stop(timeout=max(end - time.monotonic(), 1.0))
         if self.security is not None:
             self.security.close()
         logger.info("stopped")
@@ -190,9 +199,8 @@ def build_app(settings: Settings, engine: TranslationEngine | None = None) -> Ap
             ("grpc.so_reuseport", 0),
         ],
     )
-    pb_grpc.add_TranslationServiceServicer_to_server(
-        TranslationServicer(engine, settings.limits), server
-    )
+    servicer = TranslationServicer(engine, settings.limits)
+    pb_grpc.add_TranslationServiceServicer_to_server(servicer, server)
     health_status = Health()
     health_pb2_grpc.add_HealthServicer_to_server(health_status.servicer, server)
     admin = security.add_services(
@@ -208,7 +216,14 @@ def build_app(settings: Settings, engine: TranslationEngine | None = None) -> Ap
         raise OSError(f"cannot listen on {address}: {error}") from error
     if port == 0:
         raise OSError(f"cannot listen on {address}: is the port in use?")
-    return App(settings, server, port, engine, health_status, gate, security, metrics)
+    http = None
+    if settings.http.enabled:
+        from dragoman.server.http.server import build_http
+
+        http = build_http(
+            settings, engine, security.access(), gate, health_status, metrics, servicer
+        )
+    return App(settings, server, port, engine, health_status, gate, security, metrics, http=http)
 
 
 def create_server(
@@ -267,7 +282,13 @@ def serve(settings: Settings) -> int:
         logger.error("cannot load the models: %s", error)
         app.stop(grace=0)
         return 1
-    logger.info("serving on %s:%d", settings.host, app.port, extra={"port": app.port})
+    http_port = app.http.port if app.http is not None else None
+    logger.info(
+        "serving on %s:%d",
+        settings.host,
+        app.port,
+        extra={"port": app.port, "http_port": http_port},
+    )
     stop.wait()
     logger.info("shutting down")
     app.stop()

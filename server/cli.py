@@ -1,4 +1,4 @@
-"""`dragoman serve`: serve CTranslate2 models over gRPC.
+"""`dragoman serve`: serve CTranslate2 models over gRPC and HTTP.
 
 Flags win over `DRAGOMAN_*` environment variables, which win over the YAML file
 given with --config, which wins over the defaults.
@@ -36,6 +36,7 @@ _SECTION_FLAGS: dict[str, dict[str, str]] = {
     "auth": {"auth": "enabled", "key_db": "key_db"},
     "cache": {"cache": "enabled"},
     "rollout": {"promote_new_versions": "promote_new_versions"},
+    "http": {"http": "enabled", "http_host": "host", "http_port": "port"},
     "tls": {
         "tls_cert": "cert",
         "tls_key": "key",
@@ -65,6 +66,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--host", help="address to listen on (default 127.0.0.1)")
     add("--port", type=int, help="gRPC port (default 50051; 0 picks a free port)")
     add("--metrics-port", type=int, metavar="P", help="Prometheus /metrics port (default off)")
+    add("--http-port", type=int, metavar="P",
+        help="HTTP port: LibreTranslate/DeepL APIs, JSON API, web page (default 8080)")  # fmt: skip
+    add("--http-host", metavar="H", help="address HTTP listens on (default: --host)")
+    add("--no-http", dest="http", action="store_const", const=False, help="serve gRPC only")
     add("--config", metavar="FILE", help="YAML settings file")
     add("--device", choices=["auto", "cpu", "cuda"], help="device for every model")
     add("--compute-type", help="CTranslate2 compute type for every model (default auto)")

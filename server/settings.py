@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dragoman.server.auth import AuthSettings
+from dragoman.server.http.settings import HttpSettings
 from dragoman.server.ratelimit import RateLimitSettings
 from dragoman.server.reliability import BreakerSettings, CacheSettings
 from dragoman.server.tls import TLSSettings
@@ -182,6 +183,8 @@ class Settings(BaseSettings):
         models_dir: Directory of model versions, `<name>/<version>/`: each name's
             newest version is served at start, new versions are loaded as they appear.
         rollout: Model versions at run time (watch mode, memory check).
+        http: The HTTP server beside gRPC: LibreTranslate- and DeepL-compatible APIs,
+            the JSON API and the web page.
     """
 
     model_config = SettingsConfigDict(
@@ -214,6 +217,7 @@ class Settings(BaseSettings):
     glossary_dir: str = ""
     models_dir: str = ""
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
 
     @model_validator(mode="after")
     def _check_models(self) -> Settings:

@@ -50,6 +50,7 @@ def server_settings(model: ModelUnderTest, **overrides: Any) -> Any:
         "grace_period_s": 2.0,
         "log_format": "text",
         "log_level": "WARNING",
+        "http": {"enabled": False},
     }
     return Settings(**{**values, **overrides})
 

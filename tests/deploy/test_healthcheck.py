@@ -58,6 +58,7 @@ def app(tiny_nllb_dir: Path) -> Iterator[App]:
         workers=8,
         grace_period_s=2.0,
         log_format="text",
+        http={"enabled": False},
     )
     app = build_app(settings)
     app.start()

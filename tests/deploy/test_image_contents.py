@@ -93,7 +93,7 @@ def test_serving_needs_no_training_stack(tiny_nllb_dir: Path, tmp_path: Path) ->
         f"models = [{{'name': 'nllb', 'path': {str(tiny_nllb_dir)!r}, 'device': 'cpu',"
         " 'intra_threads': 1}]\n"
         "app = build_app(Settings(host='127.0.0.1', port=0, models=models, workers=4,"
-        " log_format='text'))\n"
+        " log_format='text', http={'enabled': False}))\n"
         "app.start(); app.load()\n"
         "import grpc\n"
         "from dragoman.translation.v1 import translation_service_pb2 as pb\n"

@@ -41,6 +41,8 @@ def make_settings(models: list[dict[str, Any]], **overrides: Any) -> Settings:
         "workers": 48,
         "grace_period_s": 5.0,
         "log_format": "text",
+        # HTTP on a free port too (never the default 8080: tests run side by side).
+        "http": {"port": 0},
     }
     return Settings(**{**values, **overrides})
 

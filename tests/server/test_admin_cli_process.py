@@ -37,7 +37,7 @@ def test_operator_workflow(
     server = serve_process(
         ["--model", f"tiny={tiny_nllb_dir}", "--port", "0", "--device", "cpu",
          "--intra-threads", "1", "--grace-period", "5", "--log-format", "json",
-         "--auth", "--key-db", str(tmp_path / "keys.sqlite3"), "--no-warmup"],
+         "--auth", "--key-db", str(tmp_path / "keys.sqlite3"), "--no-warmup", "--no-http"],
         env,
     )  # fmt: skip
     cli_env = {k: v for k, v in env.items() if not k.startswith("DRAGOMAN_")}

@@ -127,7 +127,8 @@ def test_sigterm_drains_a_real_serve_process(
 ) -> None:
     server = serve_process(
         ["--model", f"tiny={tiny_nllb_dir}", "--port", "0", "--device", "cpu",
-         "--intra-threads", "1", "--grace-period", "60", "--log-format", "json"]
+         "--intra-threads", "1", "--grace-period", "60", "--log-format", "json",
+         "--http-port", "0"]
     )  # fmt: skip
     try:
         port = server.port()
