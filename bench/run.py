@@ -5,8 +5,8 @@
 Each benchmark is its own script (run them alone for more options); this one runs them one
 after the other on an otherwise idle machine, then prints one summary of what each compares:
 CTranslate2 int8 vs HF transformers, cross-request batching on vs off, cache hit vs miss,
-document pages per second, and a model rollout under load (time to load + warm a version,
-p99 while it loads vs before).
+document pages per second, a model rollout under load (time to load + warm a version,
+p99 while it loads vs before), HTTP (LibreTranslate API) vs gRPC throughput.
 Figures land in bench/results/ (JSON, and the PNG chart the README shows).
 """
 
@@ -26,6 +26,7 @@ RUNS: list[list[str]] = [
     ["cache_bench.py", "--model", "demo"],
     ["documents_bench.py", "--model", "demo"],
     ["rollout.py", "--model", "demo", "--seconds", "60"],
+    ["http_vs_grpc.py", "--model", "demo"],
 ]
 
 
@@ -68,6 +69,14 @@ def summary() -> list[str]:
         f"loading vs {rollout['p99_before_ms']:.0f} ms before, {rollout['failed']} failed of "
         f"{rollout['calls']} calls, {rollout['streams_switched']} streams switched version"
     )
+    fronts = _load("http_vs_grpc.json")["results"]
+    for grpc_row, http_row in zip(fronts["grpc"], fronts["http"], strict=True):
+        lines.append(
+            f"HTTP (LibreTranslate) vs gRPC, {http_row['clients']:>2} clients: "
+            f"{http_row['sentences_per_s']:.1f} vs {grpc_row['sentences_per_s']:.1f} sentences/s "
+            f"= {http_row['sentences_per_s'] / grpc_row['sentences_per_s']:.2f}x "
+            "(target >= 0.9x at 32)"
+        )
     return lines
 
 

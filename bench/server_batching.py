@@ -57,14 +57,16 @@ def sentences(count: int) -> list[str]:
 class Server:
     """`dragoman serve` in a subprocess, on a free port."""
 
-    def __init__(self, model: str, threads: int, batching: bool) -> None:
+    def __init__(self, model: str, threads: int, batching: bool, http: bool = False) -> None:
         argv = [sys.executable, "-m", "dragoman.server.cli", "--model", f"bench={model}",
                 "--port", "0", "--device", "cpu", "--intra-threads", str(threads),
-                "--log-format", "json", "--grace-period", "5", "--no-http",
+                "--log-format", "json", "--grace-period", "5",
                 # Measure translation, not the translation cache.
                 "--no-cache"]  # fmt: skip
+        argv += ["--http-port", "0"] if http else ["--no-http"]
         if not batching:
             argv.append("--no-batching")
+        self.http_port: int | None = None
         self.proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
         self._lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -81,6 +83,7 @@ class Server:
         while line := self._lines.get(timeout=600):
             seen.append(line)
             if line.startswith("{") and json.loads(line).get("message", "").startswith("serving"):
+                self.http_port = json.loads(line).get("http_port")
                 return int(json.loads(line)["port"])
         raise RuntimeError("dragoman serve exited:\n" + "".join(seen))
 

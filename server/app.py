@@ -289,7 +289,10 @@ def serve(settings: Settings) -> int:
         app.port,
         extra={"port": app.port, "http_port": http_port},
     )
-    stop.wait()
+    # Wake up now and then: a signal delivered to another thread only runs its Python
+    # handler once this (main) thread executes bytecode again.
+    while not stop.wait(1.0):
+        pass
     logger.info("shutting down")
     app.stop()
     return 0

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from dragoman.server.http import deepl, deepl_glossaries, libre, native
+from dragoman.server.http import deepl, deepl_glossaries, libre, libre_files, native
 from dragoman.server.http.errors import CODE_OF_STATUS, CallError, render
 from dragoman.server.http.frontend import Frontend
 from dragoman.server.interceptors import REQUEST_ID_HEADER, request_id_for
@@ -40,6 +40,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: Paths probed every few seconds: logged at DEBUG, as gRPC health checks are.
 QUIET_PATHS = frozenset({"/healthz", "/readyz"})
+#: Most bytes of a refused body read and dropped before the connection is closed.
+DRAIN_LIMIT_BYTES = 256 * 1024 * 1024
 
 
 def _too_large(limit: int) -> CallError:
@@ -48,6 +50,42 @@ def _too_large(limit: int) -> CallError:
         f"the request body is larger than the limit of {limit:,} bytes: send less text per request",
         http_status=413,
     )
+
+
+class _CountedBody:
+    """A request body read through a byte limit; the rest of a refused body is drained.
+
+    Draining matters: a server that closes a connection with unread request bytes sends
+    a TCP reset, and the client may lose the 413 it was sent.
+    """
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self._receive = receive
+        self._limit = limit
+        self._received = 0
+        self._done = False
+        self.exceeded = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self._received += len(message.get("body", b""))
+            self._done = not message.get("more_body", False)
+            if self._received > self._limit:
+                self.exceeded = True
+                # Raised inside the route that reads the body: rendered in its shape.
+                raise _too_large(self._limit)
+        return message
+
+    async def drain(self) -> None:
+        """Reads and drops what is left of the body, up to `DRAIN_LIMIT_BYTES`."""
+        drained = 0
+        while not self._done and drained <= DRAIN_LIMIT_BYTES:
+            message = await self._receive()
+            if message["type"] != "http.request":
+                return
+            drained += len(message.get("body", b""))
+            self._done = not message.get("more_body", False)
 
 
 class RequestMiddleware:
@@ -85,33 +123,18 @@ class RequestMiddleware:
             declared = int(headers.get("content-length") or 0)
         except ValueError:
             declared = 0
+        counted = _CountedBody(receive, self.max_body_bytes)
         try:
             if declared > self.max_body_bytes:
-                await self._refuse(scope, receive, send_with_id)
+                response = render(scope["path"], _too_large(self.max_body_bytes))
+                await response(scope, receive, send_with_id)
+                counted.exceeded = True
             else:
-                await self.app(scope, self._counting(receive), send_with_id)
+                await self.app(scope, counted.receive, send_with_id)
+            if counted.exceeded:
+                await counted.drain()
         finally:
             self._log(scope, rid, status, start)
-
-    def _counting(self, receive: Receive) -> Receive:
-        received = 0
-
-        async def counted() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    # Raised inside the route that reads the body: rendered in its shape.
-                    raise _too_large(self.max_body_bytes)
-            return message
-
-        return counted
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = render(scope["path"], _too_large(self.max_body_bytes))
-        response.headers["Connection"] = "close"
-        await response(scope, receive, send)
 
     @staticmethod
     def _log(scope: Scope, rid: str, status: int, start: float) -> None:
@@ -200,6 +223,7 @@ def create_app(
     app.include_router(deepl.routes(frontend))
     app.include_router(deepl_glossaries.routes(frontend))
     app.include_router(libre.routes(frontend))
+    app.include_router(libre_files.routes(frontend, servicer))
     _add_health_and_page(app, frontend)
     wrapped: ASGIApp = app
     if cors_origins:

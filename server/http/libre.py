@@ -20,6 +20,7 @@ from dragoman.server.http.codes import AUTO, code_book
 from dragoman.server.http.errors import CallError
 from dragoman.server.http.forms import Fields, read_fields
 from dragoman.server.http.frontend import Call, Frontend, bearer
+from dragoman.server.http.libre_files import supported_extensions
 from dragoman.server.http.schemas import (
     LibreDetection,
     LibreLanguage,
@@ -40,8 +41,6 @@ NEED_KEY = (
     "Please contact the server operator to get an API key: this server requires one, sent as "
     "the api_key field"
 )
-#: What /translate_file answers until document translation exists.
-FILES_DISABLED = "Files translation are disabled on this server."
 
 
 def _format(fields: Fields) -> str:
@@ -192,8 +191,8 @@ def routes(frontend: Frontend) -> APIRouter:
                 "apiKeys": frontend.auth_required,
                 "keyRequired": frontend.auth_required,
                 "suggestions": False,
-                "filesTranslation": False,
-                "supportedFilesFormat": [],
+                "filesTranslation": True,
+                "supportedFilesFormat": supported_extensions(),
                 "language": {
                     "source": {"code": AUTO, "name": "Auto Detect"},
                     "target": {"code": book.libre(target), "name": book.name(target)},
@@ -201,10 +200,5 @@ def routes(frontend: Frontend) -> APIRouter:
             }
 
         return JSONResponse(await frontend.call(request, LIST_LANGUAGES, work, admission="open"))
-
-    @router.post("/translate_file", summary="Translate a file (not available yet)")
-    async def translate_file(request: Request) -> JSONResponse:
-        """Document translation: answers as LibreTranslate does while it is disabled."""
-        return JSONResponse({"error": FILES_DISABLED}, 403)
 
     return router

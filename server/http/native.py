@@ -10,7 +10,7 @@ Credentials: `Authorization: Bearer <key>`, as the gRPC metadata.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import grpc
 from dragoman.server.access import DETECT_LANGUAGE, LIST_LANGUAGES, LIST_MODELS, TRANSLATE_TEXT
@@ -65,6 +65,11 @@ class HttpServicerContext:
         raise CallError(status.code, status.details, retry_after_s=retry_s)
 
 
+def servicer_context(call: Call) -> grpc.ServicerContext:
+    """The servicer's view of an HTTP call."""
+    return cast(grpc.ServicerContext, HttpServicerContext(call))
+
+
 def _parse(body: bytes, message: Message) -> Message:
     try:
         return json_format.Parse(body or b"{}", message)
@@ -93,7 +98,7 @@ def routes(frontend: Frontend, servicer: TranslationServicer) -> APIRouter:
         labeler = LABELERS.get(method)
 
         def work(call: Call) -> Message:
-            response: Message = rpc(message, HttpServicerContext(call))
+            response: Message = rpc(message, servicer_context(call))
             if labeler is not None:
                 call.labels = labeler(message, response)
             return response

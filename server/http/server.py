@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import socket
 import threading
 from typing import TYPE_CHECKING
@@ -38,8 +39,11 @@ def bind(host: str, port: int) -> socket.socket:
         OSError: The address cannot be bound.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say
+    # they are TCP; with proto 0 every keep-alive response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError as error:
@@ -87,6 +91,9 @@ class HttpServer:
         logger.info("HTTP on %s/ (web page, LibreTranslate and DeepL APIs, /v1)", self.url)
 
     def _run(self) -> None:
+        # SIGTERM and SIGINT are the main thread's (it drains the whole server); this
+        # thread and the worker threads it starts (they inherit the mask) never take them.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
         asyncio.run(self._server.serve(sockets=[self.socket]))
 
     def stop(self, timeout: float = 5.0) -> None:

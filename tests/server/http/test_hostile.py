@@ -4,6 +4,7 @@ the server keeps serving (ready, and translating correctly) afterwards."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,6 +12,18 @@ import requests
 from dragoman.server.app import App
 
 LIBRE = {"q": "The cat.", "source": "en", "target": "qaa"}
+
+
+class Chunks:
+    """A body sent chunked (no Content-Length): `count` chunks of 64 KiB, each time anew."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def __iter__(self) -> Iterator[bytes]:
+        return (b"a" * 65536 for _ in range(self.count))
+
+
 #: name -> (method, path, request kwargs, status, the error's shape: "libre", "deepl", "native")
 CASES: dict[str, tuple[str, str, dict[str, Any], int, str]] = {
     "bad-json": ("POST", "/translate", {"data": b'{"q": "x",', "headers": {"Content-Type":
@@ -40,6 +53,8 @@ CASES: dict[str, tuple[str, str, dict[str, Any], int, str]] = {
                           "libre"),
     "huge-body": ("POST", "/translate", {"data": b"q=" + b"a" * (9 * 1024 * 1024), "headers":
                   {"Content-Type": "application/x-www-form-urlencoded"}}, 413, "libre"),
+    "huge-body-chunked": ("POST", "/translate", {"data": Chunks(160),
+                          "headers": {"Content-Type": "application/json"}}, 413, "libre"),
     "huge-body-deepl": ("POST", "/v2/translate", {"json": {"text": ["a" * (9 * 1024 * 1024)],
                         "target_lang": "QAA"}}, 413, "deepl"),
     "too-long-text": ("POST", "/v2/translate", {"json": {"text": ["a " * 60_000],

@@ -88,11 +88,34 @@ def test_errors_have_libretranslates_shape(
     assert message in response.json()["error"]
 
 
-def test_frontend_settings_and_file_slot(base_url: str, http: requests.Session) -> None:
+def test_frontend_settings(base_url: str, http: requests.Session) -> None:
     settings = http.get(f"{base_url}/frontend/settings", timeout=10).json()
     assert settings["charLimit"] > 0 and settings["keyRequired"] is False
     assert settings["language"]["source"] == {"code": "auto", "name": "Auto Detect"}
     assert settings["language"]["target"]["code"] in ("qaa_Latn", "qab_Latn")
-    assert settings["filesTranslation"] is False
-    refused = http.post(f"{base_url}/translate_file", timeout=10)
-    assert refused.status_code == 403 and "disabled" in refused.json()["error"]
+    assert settings["filesTranslation"] is True
+    assert {".txt", ".docx", ".srt"} <= set(settings["supportedFilesFormat"])
+
+
+def test_translate_file_then_download_it(
+    base_url: str, http: requests.Session, held_out: list[dict[str, str]]
+) -> None:
+    rows = held_out[:2]
+    text = "".join(f"{row['eng_Latn']}\n\n" for row in rows)
+    answer = http.post(
+        f"{base_url}/translate_file",
+        files={"file": ("notes.txt", text.encode(), "text/plain")},
+        data={"source": "en", "target": "qaa_Latn"},
+        timeout=120,
+    )
+    assert answer.status_code == 200, answer.text
+    url = answer.json()["translatedFileUrl"]
+    assert url.startswith(f"{base_url}/download_file/") and url.endswith("notes.txt")
+    download = http.get(url, timeout=10)
+    assert download.status_code == 200
+    assert download.text == "".join(f"{row['qaa_Latn']}\n\n" for row in rows)
+    assert 'filename="notes.txt"' in download.headers["content-disposition"]
+    missing = http.post(f"{base_url}/translate_file", data={"source": "en"}, timeout=10)
+    assert missing.status_code == 400 and "missing file" in missing.json()["error"]
+    gone = http.get(f"{base_url}/download_file/nothing.txt", timeout=10)
+    assert gone.status_code == 400 and set(gone.json()) == {"error"}
