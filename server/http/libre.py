@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import grpc
-from dragoman.engine.errors import InvalidRequest
 from dragoman.engine import validation
+from dragoman.engine.errors import InvalidRequest
 from dragoman.server.access import DETECT_LANGUAGE, LIST_LANGUAGES, TRANSLATE_TEXT
 from dragoman.server.http import texts
 from dragoman.server.http.codes import AUTO, code_book

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dragoman.engine import validation
 from dragoman.engine.errors import InvalidRequest
 from dragoman.engine.features import TextFeatures
 from dragoman.engine.langid import LanguageCandidate
 from dragoman.engine.types import DecodingOptions, Translation, TranslationRequest
-from dragoman.engine import validation
 from dragoman.server.http.codes import CodeBook, code_book, respell
 from dragoman.server.http.frontend import Call, Frontend
 
@@ -112,10 +112,9 @@ def translate(frontend: Frontend, call: Call, job: TextJob) -> TextResult:
             f"Invalid request: alternatives must be between 0 and {int(bound) - 1}, "
             f"got {job.alternatives}"
         )
-    wanted = job.alternatives + 1 if job.alternatives else 0
-    options = DecodingOptions(
-        beam_size=max(validation.DEFAULT_BEAM_SIZE, wanted), num_alternatives=wanted
-    )
+    # LibreTranslate's alternatives exclude the translation; the engine's include it.
+    # The engine widens the beam to fit them.
+    options = DecodingOptions(num_alternatives=job.alternatives + 1 if job.alternatives else 0)
     request = TranslationRequest(
         texts=tuple(job.texts),
         target_language=respell(job.target),
