@@ -17,66 +17,34 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import queue
-import statistics
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Any
 
-from server_batching import RESULTS, Server, _languages, drive, sentences
+from server_batching import RESULTS, Server, _languages, drive, drive_clients, sentences
 
 from dragoman.translation.v1 import translation_service_pb2 as pb
 
 
 def drive_http(port: int, clients: int, texts: list[str], source: str, target: str) -> dict:
-    """Sends every text once to POST /translate from `clients` concurrent connections."""
-    work: queue.Queue[str] = queue.Queue()
-    for text in texts:
-        work.put(text)
-    latencies: list[float] = []
-    lock = threading.Lock()
-    start = threading.Barrier(clients + 1)
+    """LibreTranslate POST /translate (JSON), one sentence per request, one keep-alive
+    connection per client."""
     headers = {"Content-Type": "application/json"}
 
-    def client() -> None:
+    def open_client() -> tuple[Callable[[str], None], Callable[[], None]]:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         connection.connect()
-        start.wait()
-        try:
-            while True:
-                try:
-                    text = work.get_nowait()
-                except queue.Empty:
-                    return
-                body = json.dumps({"q": text, "source": source, "target": target})
-                began = time.perf_counter()
-                connection.request("POST", "/translate", body, headers)
-                response = connection.getresponse()
-                payload = response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"HTTP {response.status}: {payload[:200]!r}")
-                with lock:
-                    latencies.append(time.perf_counter() - began)
-        finally:
-            connection.close()
 
-    with ThreadPoolExecutor(clients) as pool:
-        futures = [pool.submit(client) for _ in range(clients)]
-        start.wait()
-        began = time.perf_counter()
-        for future in futures:
-            future.result()
-        elapsed = time.perf_counter() - began
-    latencies.sort()
-    return {
-        "clients": clients,
-        "sentences": len(texts),
-        "seconds": elapsed,
-        "sentences_per_s": len(texts) / elapsed,
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
-    }
+        def send(text: str) -> None:
+            body = json.dumps({"q": text, "source": source, "target": target})
+            connection.request("POST", "/translate", body, headers)
+            response = connection.getresponse()
+            payload = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"HTTP {response.status}: {payload[:200]!r}")
+
+        return send, connection.close
+
+    return drive_clients(clients, texts, open_client)
 
 
 def run(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:

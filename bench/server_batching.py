@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -102,11 +103,17 @@ def _languages(port: int) -> tuple[str, str]:
     return source, next(c for c in codes if c != source)
 
 
-def drive(
-    port: int, clients: int, texts: list[str], options: pb.TranslationOptions
-) -> dict[str, Any]:
-    """Sends every text once from `clients` concurrent clients; returns the figures."""
-    source, target = _languages(port)
+#: A client: opened in its own thread, it returns the function that sends one text, and
+#: the function that closes it.
+Client = Callable[[], tuple[Callable[[str], None], Callable[[], None]]]
+
+
+def drive_clients(clients: int, texts: list[str], open_client: Client) -> dict[str, Any]:
+    """Sends every text once from `clients` concurrent clients; returns the figures.
+
+    Each client is opened before the clock starts, then takes texts from a shared queue
+    and sends them back to back until none is left.
+    """
     work: queue.Queue[str] = queue.Queue()
     for text in texts:
         work.put(text)
@@ -115,23 +122,20 @@ def drive(
     start = threading.Barrier(clients + 1)
 
     def client() -> None:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub = pb_grpc.TranslationServiceStub(channel)
-            grpc.channel_ready_future(channel).result(timeout=60)
+        send, close = open_client()
+        try:
             start.wait()
             while True:
                 try:
                     text = work.get_nowait()
                 except queue.Empty:
                     return
-                request = pb.TranslateTextRequest(
-                    contents=[text], source_language_code=source,
-                    target_language_code=target, options=options,
-                )  # fmt: skip
                 began = time.perf_counter()
-                stub.TranslateText(request, timeout=600)
+                send(text)
                 with lock:
                     latencies.append(time.perf_counter() - began)
+        finally:
+            close()
 
     with ThreadPoolExecutor(clients) as pool:
         futures = [pool.submit(client) for _ in range(clients)]
@@ -149,6 +153,29 @@ def drive(
         "p50_ms": 1000 * statistics.median(latencies),
         "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
     }
+
+
+def drive(
+    port: int, clients: int, texts: list[str], options: pb.TranslationOptions
+) -> dict[str, Any]:
+    """gRPC TranslateText, one sentence per request, each client on its own channel."""
+    source, target = _languages(port)
+
+    def open_client() -> tuple[Callable[[str], None], Callable[[], None]]:
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        stub = pb_grpc.TranslationServiceStub(channel)
+        grpc.channel_ready_future(channel).result(timeout=60)
+
+        def send(text: str) -> None:
+            request = pb.TranslateTextRequest(
+                contents=[text], source_language_code=source,
+                target_language_code=target, options=options,
+            )  # fmt: skip
+            stub.TranslateText(request, timeout=600)
+
+        return send, channel.close
+
+    return drive_clients(clients, texts, open_client)
 
 
 def run(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
