@@ -280,6 +280,7 @@ def _serve(model: str) -> Any:
         models=[{"name": "bench", "version": "v1", "path": model, "device": "cpu"}],
         auth={"admin_token": TOKEN, "key_db": f"{workdir}/keys.sqlite3"},
         cache={"enabled": False},  # every call runs the model it is routed to
+        http={"enabled": False},
     )  # fmt: skip
     app = build_app(settings)
     app.start()

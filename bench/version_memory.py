@@ -100,7 +100,7 @@ def blip(model: str, seconds: float) -> dict:
     settings = Settings(
         host="127.0.0.1", port=0, workers=64, log_format="text", log_level="WARNING",
         models=[{"name": "demo", "path": "demo", "device": "cpu"}], cache={"enabled": False},
-        auth={"admin_token": TOKEN, "key_db": str(workdir)},
+        auth={"admin_token": TOKEN, "key_db": str(workdir)}, http={"enabled": False},
     )  # fmt: skip
     app = build_app(settings)
     app.start()
