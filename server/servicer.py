@@ -6,7 +6,7 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import grpc
 from dragoman.engine.documents import DocumentTranslator
@@ -164,9 +164,12 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
 
 
 def _routing_key(context: grpc.ServicerContext) -> str:
+    return routing_key(dict(context.invocation_metadata() or ()))
+
+
+def routing_key(metadata: Mapping[str, str | bytes]) -> str:
     """Who the caller is for sticky routing: the routing key header, else a hash of the
     API key (the secret itself never leaves the interceptors); "" for neither."""
-    metadata = dict(context.invocation_metadata() or ())
     explicit = metadata.get(ROUTING_KEY_HEADER, "")
     if explicit:
         return str(explicit)[:256]

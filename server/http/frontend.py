@@ -30,6 +30,7 @@ from dragoman.server.health import Health
 from dragoman.server.http.errors import CallError
 from dragoman.server.interceptors import SHUTTING_DOWN, ShutdownGate, request_id_scope
 from dragoman.server.metrics import Metrics
+from dragoman.server.servicer import ROUTING_KEY_HEADER, routing_key
 from dragoman.server.settings import LimitSettings
 from starlette.requests import Request
 
@@ -54,6 +55,11 @@ def bearer(key: str | None) -> Metadata:
     return (("authorization", f"Bearer {key}"),) if key else ()
 
 
+def _routing_header(request: Request) -> Metadata:
+    value = request.headers.get(ROUTING_KEY_HEADER)
+    return ((ROUTING_KEY_HEADER, value),) if value else ()
+
+
 def client_peer(request: Request) -> str:
     """The caller's address, spelled as gRPC spells peers."""
     client = request.client
@@ -74,12 +80,14 @@ class Call:
         context: Deadline, cancellation and request id for the engine.
         cancel_callbacks: Run when the client goes away (besides `context.cancelled`).
         labels: (model, language pair) for the call's metrics, once known.
+        metadata: The call's credentials and routing key, as gRPC metadata.
     """
 
     principal: Principal
     context: CallContext
     cancel_callbacks: list[Callable[[], None]] = field(default_factory=list)
     labels: tuple[str, str] | None = None
+    metadata: Metadata = ()
 
 
 @dataclass
@@ -145,10 +153,13 @@ class Frontend:
         """
         self._enter_slot()
         record = self.metrics.call(method) if self.metrics is not None else None
-        call = Call(
-            Principal("", Role.ANONYMOUS),
-            CallContext(cancelled=threading.Event(), request_id=request_id(request)),
+        metadata = (*metadata, *_routing_header(request))
+        context = CallContext(
+            cancelled=threading.Event(),
+            request_id=request_id(request),
+            routing_key=routing_key(dict(metadata)),
         )
+        call = Call(Principal("", Role.ANONYMOUS), context, metadata=tuple(metadata))
         code = grpc.StatusCode.OK
         try:
             if not self.gate.enter():

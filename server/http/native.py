@@ -38,6 +38,10 @@ class HttpServicerContext:
         self._call = call
         self._code: grpc.StatusCode | None = None
 
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        """The call's credentials and routing key, as gRPC metadata."""
+        return self._call.metadata
+
     def time_remaining(self) -> float | None:
         """HTTP calls carry no deadline."""
         return None
