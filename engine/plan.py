@@ -29,8 +29,10 @@ from dragoman.engine.segmenter import (
     Cut,
     Stage,
     character_cuts,
+    clause_boundaries,
     fit_ranges,
     sentence_ranges,
+    weak_sentence_ends,
     word_boundaries,
 )
 from dragoman.engine.spans import Span, find_protected
@@ -49,12 +51,26 @@ class Sentence:
         lead: The source text before it (whitespace between sentences).
         pieces: Its source pieces, each chunk tokenized on its own.
         owners: Per piece, the index of its chunk.
+        recased: It starts with an all-lowercase word (chat, speech recognition, a
+            run-on text cut apart): the model sees it capitalized, as sentences start
+            in its training data, and the translation's first letter is lowered back.
     """
 
     chunks: list[Chunk]
     lead: str
     pieces: list[str] = field(default_factory=list)
     owners: list[int] = field(default_factory=list)
+    recased: bool = False
+
+    def is_simple(self) -> bool:
+        """One translated chunk: its translation is the decoded hypothesis."""
+        return len(self.chunks) == 1 and self.chunks[0].fixed is None
+
+    def text_of(self, pieces: Sequence[str], tokenizer: Tokenizer) -> str:
+        """The translation of a simple sentence from its target pieces (a partial
+        hypothesis too), recased like the source."""
+        text = tokenizer.decode(pieces)
+        return text[:1].lower() + text[1:] if self.recased else text
 
     def needs_model(self) -> bool:
         """Whether any of its text is translated (not only fixed chunks)."""
@@ -119,11 +135,17 @@ class TextPreparer:
     Args:
         tokenizer: The model's tokenizer.
         max_tokens: Longest sentence, in pieces, the model accepts.
+        preferred_tokens: Longest sentence the model translates well; longer ones are
+            cut at sentence ends a lowercase word follows (run-on text) and clause
+            boundaries first, and only then, if still over `max_tokens`, anywhere.
     """
 
-    def __init__(self, tokenizer: Tokenizer, max_tokens: int = 510) -> None:
+    def __init__(
+        self, tokenizer: Tokenizer, max_tokens: int = 510, preferred_tokens: int = 0
+    ) -> None:
         self._tokenizer = tokenizer
         self._max_tokens = max_tokens
+        self._preferred = min(preferred_tokens or max_tokens, max_tokens)
         # A token is at least a character, and one character at most four byte pieces.
         self._characters = character_cuts(max(max_tokens // 4, 1))
 
@@ -176,19 +198,22 @@ class TextPreparer:
         for sentence in _assign(chunks, starts, plain, bounds):
             check()
             self._encode(sentence)
-            if len(sentence.pieces) > self._max_tokens and sentence.needs_model():
+            if len(sentence.pieces) > self._preferred and sentence.needs_model():
                 sentences += self._fit(sentence)
             else:
                 sentences.append(sentence)
         return Unit(sentences, plain[bounds[-1][1] :])
 
     def _encode(self, sentence: Sentence) -> None:
-        sentence.pieces, sentence.owners = encode_chunks(
-            self._tokenizer, [c.text for c in sentence.chunks]
-        )
+        texts = [c.text for c in sentence.chunks]
+        sentence.recased = sentence.is_simple() and _lowercase_start(texts[0])
+        if sentence.recased:
+            stripped = texts[0].lstrip()
+            texts[0] = stripped[:1].upper() + stripped[1:]
+        sentence.pieces, sentence.owners = encode_chunks(self._tokenizer, texts)
 
     def _fit(self, sentence: Sentence) -> list[Sentence]:
-        """Cuts a sentence over the model's limit at the strongest boundaries available,
+        """Cuts a sentence over the preferred length at the strongest boundaries available,
         never inside a fixed chunk."""
         chunks = sentence.chunks
         plain = "".join(c.text for c in chunks)
@@ -196,16 +221,20 @@ class TextPreparer:
         fixed = _fixed_ranges(chunks, starts)
         fixed_starts = [start for start, _ in fixed]
 
+        counted: dict[tuple[int, int], int] = {}  # stages look at some ranges again
+
         def count(start: int, end: int) -> int:
-            first = max(bisect.bisect_right(starts, start) - 1, 0)
+            if (start, end) in counted:
+                return counted[start, end]
+            # Only the chunks inside [start, end): an index walk, never a list copy.
+            index = max(bisect.bisect_right(starts, start) - 1, 0)
             texts = []
-            for chunk, chunk_start in zip(chunks[first:], starts[first:], strict=False):
-                if chunk_start >= end:
-                    break
-                texts.append(
-                    plain[max(start, chunk_start) : min(end, chunk_start + len(chunk.text))]
-                )
-            return len(encode_chunks(self._tokenizer, texts)[0])
+            while index < len(chunks) and starts[index] < end:
+                chunk_end = starts[index] + len(chunks[index].text)
+                texts.append(plain[max(start, starts[index]) : min(end, chunk_end)])
+                index += 1
+            counted[start, end] = len(encode_chunks(self._tokenizer, texts)[0])
+            return counted[start, end]
 
         def allowed(cut: Cut) -> bool:
             for position in cut:
@@ -219,7 +248,11 @@ class TextPreparer:
             edges = itertools.takewhile(lambda r: r[0] < end, fixed[first:])
             return [(p, p) for r in edges for p in r if start < p < end]
 
-        stages = [Stage(self._max_tokens, (word_boundaries, fixed_edges, self._characters))]
+        stages = [
+            Stage(self._preferred, (weak_sentence_ends,), pack=False),
+            Stage(self._preferred, (clause_boundaries, word_boundaries)),
+            Stage(self._max_tokens, (word_boundaries, fixed_edges, self._characters)),
+        ]
         core_start = len(plain) - len(plain.lstrip())
         bounds = fit_ranges(plain, core_start, len(plain.rstrip()), count, stages, allowed)
         parts = _assign(chunks, starts, plain, bounds)
@@ -233,6 +266,14 @@ class TextPreparer:
                     "term; shorten it"
                 )
         return parts
+
+
+def _lowercase_start(text: str) -> bool:
+    """Whether `text` starts with a word of lowercase letters only ("the", not "iPhone",
+    "e.g." or "x2")."""
+    word = text.lstrip().split(maxsplit=1)[0] if text.strip() else ""
+    word = word.rstrip(",;:.!?")
+    return word.isalpha() and word.islower() and word[:1].upper() != word[:1]
 
 
 def _split_chunk(

@@ -35,8 +35,8 @@ def render_sentence(
             (i, Item("", c.fixed if c.fixed is not None else escape(c.text), c.tags))
             for i, c in enumerate(chunks)
         ]
-    elif len(chunks) == 1 and chunks[0].fixed is None:
-        placed = [(0, Item("", escape(tokenizer.decode(hyp.pieces)), chunks[0].tags))]
+    elif sentence.is_simple():
+        placed = [(0, Item("", escape(sentence.text_of(hyp.pieces, tokenizer)), chunks[0].tags))]
     else:
         placed = _aligned_items(chunks, align_words(hyp, sentence.owners, tokenizer), escape)
     items = [item for _, item in _keep_every_tag(chunks, placed)]

@@ -190,10 +190,18 @@ def character_cuts(width: int) -> Level:
 
 @dataclass(frozen=True)
 class Stage:
-    """Boundary levels, strongest first, used to bring ranges within `limit` tokens."""
+    """Boundary levels, strongest first, used to bring ranges within `limit` tokens.
+
+    Attributes:
+        limit: Most tokens per range.
+        levels: Where ranges may be cut, strongest first.
+        pack: Pack consecutive pieces up to the limit (word runs); False cuts a range
+            over the limit at every cut of the level (sentences stay apart).
+    """
 
     limit: int
     levels: tuple[Level, ...]
+    pack: bool = True
 
 
 def fit_ranges(
@@ -245,9 +253,13 @@ def _fit(
     parts = _parts(text, start, end, cuts)
     if len(parts) < 2:
         return _fit(text, start, end, count, stage, level + 1, allowed)
-    sizes = [count(a, b) for a, b in parts]
+    groups = (
+        _pack([count(a, b) for a, b in parts], stage.limit)
+        if stage.pack
+        else [[i] for i in range(len(parts))]
+    )
     out: list[tuple[int, int]] = []
-    for group in _pack(sizes, stage.limit):
+    for group in groups:
         out += _fit_group(text, parts[group[0] : group[-1] + 1], count, stage, level, allowed)
     return out
 

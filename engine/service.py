@@ -157,7 +157,9 @@ class TranslationEngine:
         identity = model_identity(model.manifest.path, model.compute_type)
         if spec.version:  # versions never share cache entries, whatever their files
             identity = hashlib.sha256(f"{identity}\0{spec.name}".encode()).hexdigest()
-        preparer = TextPreparer(model.tokenizer, model.max_segment_pieces)
+        preparer = TextPreparer(
+            model.tokenizer, model.max_segment_pieces, model.family.preferred_source_tokens
+        )
         return Served(model, batcher, preparer, identity)
 
     def _warm_version(self, served: Served) -> None:

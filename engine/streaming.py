@@ -93,7 +93,7 @@ def interim_updates(
 
 def _streamed(job: Job, sentence: Sentence, index: int, events: queue.SimpleQueue[_Event]) -> Job:
     """The job with a token callback when its tokens can be shown as they come."""
-    if len(sentence.chunks) != 1 or sentence.chunks[0].fixed is not None:
+    if not sentence.is_simple():
         return job
     return Job(job.input, job.attention, lambda token: events.put((index, token)))
 
@@ -161,7 +161,9 @@ class _Transcript:
         tokens = self._tokens.get(index, []) if index is not None else []
         if not tokens:
             return ""
-        return self._sentences[position].lead + self._model.detokenize(tokens)
+        sentence = self._sentences[position]
+        pieces = self._model.output_pieces(tokens)
+        return sentence.lead + sentence.text_of(pieces, self._model.tokenizer)
 
 
 def _text(items: list[Item]) -> str:

@@ -25,6 +25,9 @@ class ModelFamily:
     name: ClassVar[str] = ""
     #: Longest source sequence (in tokens, framing included) the family was trained on.
     max_source_tokens: ClassVar[int] = 512
+    #: Longest sentence (in pieces) the family's models translate well: longer ones are
+    #: cut at sentence ends and clause boundaries first (run-on or lowercase text).
+    preferred_source_tokens: ClassVar[int] = 128
     #: Whether a model without dragoman.json may be recognised as this family.
     inferable: ClassVar[bool] = True
 

@@ -15,6 +15,8 @@ class DemoFamily(NllbFamily):
     """dragoman's own demo model (NLLB architecture and token conventions)."""
 
     name = "demo"
+    # Trained on single clauses of at most 16 pieces.
+    preferred_source_tokens = 32
     # A vocabulary with FLORES-style tokens is inferred as NLLB; the demo model says
     # "demo" in its dragoman.json.
     inferable = False

@@ -150,3 +150,33 @@ def test_model_identifies_its_own_languages(
     codes = list(_codes(demo))
     guesses = [model.identify(row[language], codes) for row in held_out]
     assert guesses.count(language) >= len(held_out) * 0.9
+
+
+def _paragraph(rows: list[dict[str, str]], language: str, capitals: bool) -> str:
+    sentences = [row[language] for row in rows]
+    if not capitals:
+        sentences = [s[:1].lower() + s[1:] for s in sentences]
+    return " ".join(sentences)
+
+
+def test_run_on_lowercase_paragraph_comes_back_whole(
+    demo: TranslationEngine, held_out: list[dict[str, str]]
+) -> None:
+    """Chat or speech-recognition text: ~2,000 characters of held-out sentences run
+    together without capitals (the strict splitter sees one sentence) is cut at its
+    sentence ends, and every sentence comes back."""
+    from sacrebleu import corpus_chrf
+
+    rows = list(itertools.islice(itertools.cycle(held_out), 50))
+    results = {}
+    for capitals in (True, False):
+        source = _paragraph(rows, "eng_Latn", capitals)
+        reference = _paragraph(rows, "qaa_Latn", capitals)
+        (text,) = _translate(demo, [source], "eng_Latn", "qaa_Latn")
+        results[capitals] = (len(text) / len(source), corpus_chrf([text], [[reference]]).score)
+    (normal_ratio, normal_chrf), (ratio, chrf) = results[True], results[False]
+    print(f"run-on paragraph: length ratio {ratio:.3f} (capitalized: {normal_ratio:.3f}), "
+          f"chrF {chrf:.1f} (capitalized: {normal_chrf:.1f})")  # fmt: skip
+    assert len(source) >= 1800
+    assert abs(ratio - normal_ratio) <= 0.1 * normal_ratio  # nothing dropped
+    assert chrf >= 90
