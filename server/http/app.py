@@ -24,6 +24,7 @@ from dragoman.server.interceptors import REQUEST_ID_HEADER, request_id_for
 from dragoman.server.servicer import TranslationServicer
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -212,7 +213,8 @@ def create_app(
     frontend: Frontend, servicer: TranslationServicer, cors_origins: list[str] | None = None
 ) -> ASGIApp:
     """The whole HTTP application over `frontend` (and `servicer` for /v1)."""
-    app = FastAPI(
+    # FastAPIOffline: /docs (Swagger UI) and /redoc from assets in a package, no CDN.
+    app = FastAPIOffline(
         title="dragoman",
         summary="Machine translation: LibreTranslate- and DeepL-compatible APIs and "
         "the gRPC API's JSON mapping",

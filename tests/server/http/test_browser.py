@@ -112,3 +112,15 @@ def test_page_shows_errors_in_words(browser: Any, base_url: str) -> None:
     error = browser.find_element(By.ID, "error")
     WebDriverWait(browser, WAIT_S).until(lambda _: error.is_displayed())
     assert "unsupported target language 'xx_Fake'" in error.text
+
+
+def test_page_stacks_its_panes_on_a_phone(browser: Any, base_url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(390, 844)
+    browser.get(f"{base_url}/")
+    source = browser.find_element(By.ID, "source-text").rect
+    target = browser.find_element(By.ID, "target-text").rect
+    width = browser.execute_script("return document.documentElement.clientWidth")
+    assert target["y"] > source["y"] + source["height"], "the translation sits below the text"
+    assert source["x"] + source["width"] <= width, "nothing wider than the screen"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import requests
 from dragoman.server.app import App
 
@@ -72,7 +74,13 @@ def test_openapi_docs_and_page_assets(base_url: str, http: requests.Session) -> 
     for path in ("/translate", "/languages", "/detect", "/v2/translate", "/v2/glossaries",
                  "/v1/translate", "/v1/models", "/healthz"):  # fmt: skip
         assert path in schema["paths"], path
-    assert "swagger" in http.get(f"{base_url}/docs", timeout=10).text.lower()
+    docs = http.get(f"{base_url}/docs", timeout=10).text
+    assert "swagger" in docs.lower()
+    # Offline: Swagger UI's script and stylesheet come from this server, not a CDN.
+    scripts = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', docs)
+    assert scripts and all(url.startswith("/") for url in scripts), scripts
+    for url in scripts:
+        assert http.get(f"{base_url}{url}", timeout=10).status_code == 200
     page = http.get(f"{base_url}/", timeout=10)
     assert page.status_code == 200 and '<select id="target">' in page.text
     for asset in ("/static/app.js", "/static/app.css"):
