@@ -60,7 +60,7 @@ class BreakerStatus:
         consecutive_failures: Failures since the last success.
         opened_count: How many times the breaker has opened since start.
         retry_after: Seconds until a trial call is allowed (0 unless open).
-        last_error: The last failure's message, or "".
+        last_error: The last failure's message, or "" (admin only: callers never see it).
     """
 
     state: BreakerState
@@ -269,9 +269,11 @@ class CircuitBreaker:
         return self._state
 
     def _open_error(self) -> CircuitOpen:
+        # The last error stays in the log and the admin status: it came from another
+        # caller's request and is not this caller's business.
         return CircuitOpen(
             "the translation engine is failing and its circuit breaker is open; retry in "
-            f"{max(self._retry_after(), 0.1):.1f}s (last error: {self._last_error})"
+            f"{max(self._retry_after(), 0.1):.1f}s"
         )
 
     def _retry_after(self) -> float:

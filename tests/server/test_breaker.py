@@ -91,6 +91,9 @@ def test_open_unavailable_not_serving_then_half_open_and_closed(
             stub.TranslateText(REQUEST, timeout=60)
         assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
         assert "circuit breaker is open" in (refused.value.details() or "")
+        # Another caller's failure is not this caller's business.
+        assert "illegal memory access" not in (refused.value.details() or "")
+        assert "illegal memory access" in app.engine.breaker.status().last_error  # admin only
         assert health(channel) == NOT_SERVING
         assert gauge(app, "dragoman_circuit_breaker_state") == 2
         assert gauge(app, "dragoman_circuit_breaker_opened_total") == 1
