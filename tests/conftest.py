@@ -261,3 +261,15 @@ def redis_factory(tmp_path: Path) -> Iterator[Callable[..., RedisProcess]]:
     yield start
     for server in started:
         server.stop()
+
+
+#: Hang guard for tests marked `slow` (they train models inside fixtures): the 300 s default
+#: fits an idle 2-core machine, not one where other jobs take most of the CPU.
+SLOW_TIMEOUT_S = 1200
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Gives `slow` tests the longer hang guard unless they set their own timeout."""
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
