@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from dragoman.server.http import deepl, deepl_glossaries, libre, libre_files, native
+from dragoman.server.http import (
+    deepl,
+    deepl_documents,
+    deepl_glossaries,
+    libre,
+    libre_files,
+    native,
+)
 from dragoman.server.http.errors import CODE_OF_STATUS, CallError, render
 from dragoman.server.http.frontend import Frontend
 from dragoman.server.interceptors import REQUEST_ID_HEADER, request_id_for
@@ -224,6 +231,7 @@ def create_app(
     app.include_router(native.routes(frontend, servicer))
     app.include_router(deepl.routes(frontend))
     app.include_router(deepl_glossaries.routes(frontend))
+    app.include_router(deepl_documents.routes(frontend))
     app.include_router(libre.routes(frontend))
     app.include_router(libre_files.routes(frontend, servicer))
     _add_health_and_page(app, frontend)

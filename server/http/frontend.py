@@ -114,6 +114,8 @@ class Frontend:
     workers: int = 64
     auth_required: bool = False
     frontend_timeout_ms: int = 500
+    #: Called by `close` (background work of the routes, such as document jobs).
+    on_close: list[Callable[[], None]] = field(default_factory=list)
     _pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
     _busy: int = field(default=0, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -126,9 +128,11 @@ class Frontend:
         return self._pool
 
     def close(self) -> None:
-        """Stops the worker threads once their calls are done."""
+        """Stops the worker threads once their calls are done, then runs `on_close`."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        for close in self.on_close:
+            close()
 
     async def call(
         self,

@@ -55,6 +55,7 @@ def demo_engine(demo_model_dir: Path) -> Iterator[Any]:
 def app(demo_model_dir: Path) -> Iterator[App]:
     settings = Settings(
         host="127.0.0.1", port=0, workers=16, log_format="text", grace_period_s=2.0,
+        http={"enabled": False},
         models=[{"name": "demo", "path": str(demo_model_dir), "device": "cpu",
                  "intra_threads": 1}],
     )  # fmt: skip
