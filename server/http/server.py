@@ -13,12 +13,14 @@ import asyncio
 import logging
 import signal
 import socket
+import ssl
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from dragoman.server.http.app import create_app
 from dragoman.server.http.frontend import Frontend
+from dragoman.server.tls import TLSSettings
 
 if TYPE_CHECKING:
     from dragoman.engine.service import TranslationEngine
@@ -61,10 +63,13 @@ class HttpServer:
         frontend: The application's bridge to the engine (its threads stop with it).
     """
 
-    def __init__(self, app: object, sock: socket.socket, frontend: Frontend) -> None:
+    def __init__(
+        self, app: object, sock: socket.socket, frontend: Frontend, tls: TLSSettings | None = None
+    ) -> None:
         self.socket = sock
         self.host, self.port = sock.getsockname()[:2]
         self.frontend = frontend
+        self.scheme = "https" if tls is not None and tls.enabled else "http"
         config = uvicorn.Config(
             app,  # type: ignore[arg-type]
             log_config=None,
@@ -72,15 +77,16 @@ class HttpServer:
             lifespan="off",
             server_header=False,
             timeout_graceful_shutdown=5,
+            **(_tls_options(tls) if tls is not None and tls.enabled else {}),
         )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        """The server's base URL (`http://127.0.0.1:8080`)."""
+        """The server's base URL (`http://127.0.0.1:8080`, `https://...` with TLS)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
     def start(self) -> None:
         """Serves on a daemon thread; returns once uvicorn accepts connections."""
@@ -103,6 +109,17 @@ class HttpServer:
             self._thread.join(timeout)
         self.socket.close()
         self.frontend.close()
+
+
+def _tls_options(tls: TLSSettings) -> dict[str, Any]:
+    """uvicorn's TLS options for the gRPC server's certificate (read once, at start)."""
+    options: dict[str, Any] = {"ssl_certfile": tls.cert, "ssl_keyfile": tls.key}
+    if tls.client_ca:
+        options["ssl_ca_certs"] = tls.client_ca
+        options["ssl_cert_reqs"] = (
+            ssl.CERT_REQUIRED if tls.require_client_cert else ssl.CERT_OPTIONAL
+        )
+    return options
 
 
 def build_http(
@@ -132,4 +149,4 @@ def build_http(
     )
     app = create_app(frontend, servicer, settings.http.cors_origins)
     sock = bind(settings.http.host or settings.host, settings.http.port)
-    return HttpServer(app, sock, frontend)
+    return HttpServer(app, sock, frontend, settings.tls)

@@ -109,3 +109,17 @@ def test_metrics_count_http_calls_under_the_rpc_names(
     http.post(f"{base_url}/translate", json={"q": "Hi.", "source": "en", "target": "qaa"})
     http.post(f"{base_url}/translate", json={"q": "Hi.", "source": "en", "target": "zz"})
     assert (count("OK"), count("INVALID_ARGUMENT")) == (ok + 1, bad + 1)
+
+
+def test_browsers_on_other_origins_may_call_the_apis(base_url: str, http: requests.Session) -> None:
+    origin = {"Origin": "https://addon.example"}
+    simple = http.get(f"{base_url}/languages", headers=origin, timeout=10)
+    assert simple.headers["access-control-allow-origin"] == "*"
+    preflight = http.options(
+        f"{base_url}/translate",
+        headers={**origin, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"},
+        timeout=10,
+    )  # fmt: skip
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["access-control-allow-methods"]
