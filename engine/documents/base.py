@@ -42,6 +42,10 @@ class DocumentLimits:
     max_members: int = 10_000
 
 
+#: Spreadsheets hold many short cells: more units, the same characters.
+SPREADSHEET_LIMITS = DocumentLimits(max_units=200_000)
+
+
 @dataclass
 class Unit:
     """One piece of text to translate and where its translation goes.

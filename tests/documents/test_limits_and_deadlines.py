@@ -114,3 +114,9 @@ def test_damaged_files_fail_as_documents_never_as_bugs(
         except DocumentError:
             outcomes["refused"] += 1
     assert sum(outcomes.values()) == 25, outcomes
+
+
+def test_spreadsheets_may_hold_more_units_than_documents() -> None:
+    xlsx, docx = find_format("", "a.xlsx"), find_format("", "a.docx")
+    assert xlsx.limits.max_units > docx.limits.max_units
+    assert xlsx.limits.max_chars == docx.limits.max_chars

@@ -15,6 +15,7 @@ import zipfile
 from typing import Any
 
 from dragoman.engine.documents.base import (
+    SPREADSHEET_LIMITS,
     DocumentFormat,
     LoadedDocument,
     register_format,
@@ -147,3 +148,4 @@ class OpenDocumentSpreadsheet(OpenDocument):
     name = "ods"
     mime_types = ("application/vnd.oasis.opendocument.spreadsheet",)
     extensions = (".ods",)
+    limits = SPREADSHEET_LIMITS

@@ -13,6 +13,7 @@ import zipfile
 from typing import Any
 
 from dragoman.engine.documents.base import (
+    SPREADSHEET_LIMITS,
     DocumentFormat,
     LoadedDocument,
     register_format,
@@ -51,6 +52,7 @@ class Xlsx(DocumentFormat):
     mime_types = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",)
     extensions = (".xlsx",)
     zipped = True
+    limits = SPREADSHEET_LIMITS
 
     def load(self, content: bytes) -> LoadedDocument:
         import openpyxl
