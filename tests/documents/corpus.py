@@ -125,7 +125,7 @@ def _md(s: list[Sentence]) -> bytes:
     return (
         f"# {s[1].eng}\n\n{before}**{word}**{after}\n\n"
         f"[{s[2].eng.rstrip('.')}]({URL}).\n\n"
-        f"- {s[3].eng}\n- {s[4].eng}\n\n"
+        f'- {s[3].eng}\n- {s[4].eng} ![logo](logo.png "Logo")<br>\n\n'
         "```python\nprint('The cat sees the dog.')\n```\n\n"
         f"| {s[5].eng} | `x = 1` |\n|---|---|\n| {s[6].eng} | 42 |\n"
     ).encode()
@@ -146,6 +146,10 @@ def _read_md(content: bytes) -> Reading:
         text = "".join(c.content for c in children if c.type == "text")
         reading.fixed += [c.content for c in children if c.type == "code_inline"]
         reading.fixed += [c.attrGet("href") for c in children if c.type == "link_open"]
+        reading.fixed += [
+            (c.attrGet("src"), c.attrGet("title"), c.content) for c in children if c.type == "image"
+        ]
+        reading.fixed += [c.content for c in children if c.type == "html_inline"]
         reading.structure.append([c.type for c in children if c.type != "text"])
         for index, child in enumerate(children):
             if child.type == "strong_open":
@@ -260,6 +264,7 @@ def _po(s: list[Sentence]) -> bytes:
     catalogue.append(polib.POEntry(msgid=s[2].eng, msgid_plural=s[3].eng,
                                    msgstr_plural={0: "", 1: ""}, msgctxt="menu"))  # fmt: skip
     catalogue.append(polib.POEntry(msgid="%(count)s files", msgstr="", flags=["python-format"]))
+    catalogue.append(polib.POEntry(msgid=s[4].eng, msgstr="Kept as the translator wrote it."))
     return str(catalogue).encode()
 
 
@@ -272,6 +277,9 @@ def _read_po(content: bytes) -> Reading:
         reading.fixed.append((entry.msgid, entry.msgid_plural, entry.msgctxt))
         if entry.msgid.startswith("%("):
             reading.fixed.append(entry.msgstr.split(" ")[0] if entry.msgstr else "%(count)s")
+            continue
+        if entry.msgstr and "fuzzy" not in entry.flags:  # translated before: left alone
+            reading.fixed.append(entry.msgstr)
             continue
         if entry.msgid_plural:
             forms = entry.msgstr_plural

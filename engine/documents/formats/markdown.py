@@ -47,7 +47,9 @@ def _encode(children: list[Any]) -> InlineMarkup:
             skip_until_close = True
         elif kind == "image":
             alt = "".join(c.content for c in token.children or [])
-            markup.anchor([f"![{alt}]({token.attrGet('src')})"])
+            title = token.attrGet("title")
+            quoted = f' "{title}"' if title else ""
+            markup.anchor([f"![{alt}]({token.attrGet('src')}{quoted})"])
         elif kind.endswith("_open") and kind[:-5] in _PAIRED:
             openers.append(token)
             markup.open(token)
