@@ -224,8 +224,9 @@ def analyse(raw: dict[str, Any]) -> dict[str, Any]:
         inside = [c for c in calls if c.kind == "unary" and not c.error
                   and phase.start <= c.start and c.end <= phase.end]  # fmt: skip
         share = 100 * sum(c.models[0] == names["v2"] for c in inside) / max(len(inside), 1)
-        split.append({"phase": phase.name, "weight": phase.new_weight, "observed": share,
-                      "calls": len(inside)})  # fmt: skip
+        if inside:  # the short stretch between promote and unload may hold none
+            split.append({"phase": phase.name, "weight": phase.new_weight, "observed": share,
+                          "calls": len(inside)})  # fmt: skip
     moved_back = _sticky_moved_back(calls, names)
     drained = [c for c in streams if c.models and c.models[0] == names["v1"]
                and c.end > raw["unload_start"]]  # fmt: skip

@@ -6,7 +6,8 @@ Each benchmark is its own script (run them alone for more options); this one run
 after the other on an otherwise idle machine, then prints one summary of what each compares:
 CTranslate2 int8 vs HF transformers, cross-request batching on vs off, cache hit vs miss,
 document pages per second, a model rollout under load (time to load + warm a version,
-p99 while it loads vs before), HTTP (LibreTranslate API) vs gRPC throughput.
+p99 while it loads vs before), HTTP (LibreTranslate API) vs gRPC throughput, and the memory
+of model versions over load/unload cycles.
 Figures land in bench/results/ (JSON, and the PNG chart the README shows).
 """
 
@@ -27,6 +28,7 @@ RUNS: list[list[str]] = [
     ["documents_bench.py", "--model", "demo"],
     ["rollout.py", "--model", "demo", "--seconds", "60"],
     ["http_vs_grpc.py", "--model", "demo"],
+    ["version_memory.py"],
 ]
 
 
@@ -77,6 +79,16 @@ def summary() -> list[str]:
             f"= {http_row['sentences_per_s'] / grpc_row['sentences_per_s']:.2f}x "
             "(target >= 0.9x at 32)"
         )
+    memory = _load("version_memory.json")
+    lines.append(
+        f"model versions (NLLB-600M shape): {memory['cycles']} load/unload cycles, RSS "
+        f"{memory['rss_after_first_cycle_mib']:.0f} -> {memory['rss_after_last_cycle_mib']:.0f} "
+        f"MiB after the first vs the last ({memory['growth_vs_first_cycle_pct']:+.1f} %, target "
+        f"within 10 %); load + warm beside traffic "
+        f"{memory['blip']['load_plus_warm_beside_traffic_s']:.1f} s, p99 "
+        f"{memory['blip']['p99_during_load_ms']:.0f} ms during vs "
+        f"{memory['blip']['p99_before_ms']:.0f} ms before"
+    )
     return lines
 
 

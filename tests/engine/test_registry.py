@@ -235,3 +235,24 @@ def test_load_unload_cycles_return_their_memory(
     assert end <= start * 1.10
     assert threading.active_count() == threads  # every batcher thread stopped
     assert names(engine) == {"demo": [(IMPLICIT_VERSION, 100)]}
+
+
+def test_versions_of_one_directory_never_share_cache_entries(demo_model_dir: Path) -> None:
+    from dragoman.engine.cache import CacheConfig, MemoryCache
+
+    engine = TranslationEngine(
+        [ModelSpec("demo", str(demo_model_dir), device="cpu", intra_threads=1, version="v1")],
+        cache=MemoryCache(CacheConfig()),
+    )
+    engine.load()
+    try:
+        engine.registry.add("demo", "v2", str(demo_model_dir))
+        identities = {v.version: v.served.identity for v in engine.registry.loaded()}
+        assert identities["v1"] != identities["v2"]
+        first = engine.translate(request("demo@v1"), CallContext())
+        again = engine.translate(request("demo@v1"), CallContext())
+        other = engine.translate(request("demo@v2"), CallContext())
+        assert [t.cached for t in (*first, *again, *other)] == [False, True, False]
+        assert other[0].model == "demo@v2" and other[0].text == first[0].text
+    finally:
+        engine.shutdown(timeout=5)
