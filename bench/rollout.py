@@ -271,16 +271,17 @@ def _sticky_moved_back(calls: list[Call], names: dict[str, str]) -> int:
     return moved
 
 
-def _serve(model: str) -> Any:
+def serve(models: list[dict[str, Any]]) -> Any:
+    """A started, loaded in-process server of `models` (admin token `TOKEN`, no cache:
+    every call runs the model it is routed to)."""
     from dragoman.server.app import build_app
     from dragoman.server.settings import Settings
 
     workdir = tempfile.mkdtemp(prefix="rollout-")
     settings = Settings(
         host="127.0.0.1", port=0, workers=64, log_format="text", log_level="WARNING",
-        models=[{"name": "bench", "version": "v1", "path": model, "device": "cpu"}],
+        models=models, cache={"enabled": False},
         auth={"admin_token": TOKEN, "key_db": f"{workdir}/keys.sqlite3"},
-        cache={"enabled": False},  # every call runs the model it is routed to
         http={"enabled": False},
     )  # fmt: skip
     app = build_app(settings)
@@ -297,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--json", default=str(RESULTS / "rollout.json"))
     args = parser.parse_args(argv)
-    app = _serve(args.model)
+    app = serve([{"name": "bench", "version": "v1", "path": args.model, "device": "cpu"}])
     try:
         raw = run_scenario(f"127.0.0.1:{app.port}", "bench", args.model, args.seconds / 4,
                            args.clients)  # fmt: skip

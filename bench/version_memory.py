@@ -3,9 +3,9 @@
     .venv/bin/python bench/version_memory.py                  # NLLB-600M shape, random weights
     .venv/bin/python bench/version_memory.py --model demo --cycles 20
 
-1. Cycles: an engine serving the demo model loads a version of the measured model, runs
-   one translation on it and unloads it, `--cycles` times; the process RSS is read before
-   the first load and after every unload.
+1. Cycles: an engine serving the measured model loads another version of it, runs one
+   translation on it and unloads it, `--cycles` times; the process RSS is read before the
+   first load and after every unload.
 2. Blip: a server serving the demo model takes unary calls from 16 clients; midway the
    measured model is loaded (as another model name) beside it. It reports the time to
    load + warm it, and the p99 of the calls during the load against before it.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,14 +34,16 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def servable_nllb600m() -> Path:
     """The NLLB-600M-shaped model as a directory dragoman serves (built once, cached)."""
-    from engine_vs_hf import CACHE, build_hf_model, convert
+    from engine_vs_hf import CACHE
 
     served = CACHE.parent / "nllb600m-servable"
     if (served / "model.bin").is_file():
         return served
     if not (CACHE / "model.bin").is_file():
+        # In a child process: torch and the HF model must not inflate the RSS measured here.
         print("building the NLLB-600M-shaped model (about a minute, 4 GB peak)", flush=True)
-        convert(build_hf_model(0), CACHE)
+        build = "import engine_vs_hf as e; e.convert(e.build_hf_model(0), e.CACHE)"
+        subprocess.run([sys.executable, "-c", build], cwd=Path(__file__).parent, check=True)
     served.mkdir(parents=True, exist_ok=True)
     (served / "model.bin").symlink_to(CACHE / "model.bin")
     shutil.copy(CACHE / "config.json", served / "config.json")
@@ -57,11 +60,13 @@ def _rss_mib() -> float:
 
 
 def cycles(model: str, count: int) -> dict:
-    """RSS over `count` load/translate/unload cycles of `model` beside the demo model."""
+    """RSS over `count` load/translate/unload cycles of versions of `model` beside it."""
     from dragoman.engine.service import ModelSpec, TranslationEngine
     from dragoman.engine.types import CallContext, TranslationRequest
 
-    engine = TranslationEngine([ModelSpec("demo", "demo", device="cpu")])
+    # The rollout case: the model serves (version `live`) while other versions of it come
+    # and go, so the baseline holds one loaded copy.
+    engine = TranslationEngine([ModelSpec("measured", model, device="cpu", version="live")])
     engine.load()
     before = _rss_mib()
     after, load_s = [], []
@@ -89,22 +94,12 @@ def cycles(model: str, count: int) -> dict:
 def blip(model: str, seconds: float) -> dict:
     """p99 of live unary calls before vs while `model` loads beside the demo model."""
     import grpc
-    from dragoman.server.app import build_app
-    from dragoman.server.settings import Settings
-    from rollout import TOKEN, Traffic, _p99
+    from rollout import TOKEN, Traffic, _p99, serve
 
     from dragoman.admin.v1 import admin_service_pb2 as apb
     from dragoman.admin.v1 import admin_service_pb2_grpc as agrpc
 
-    workdir = RESULTS / ".blip-keys.sqlite3"
-    settings = Settings(
-        host="127.0.0.1", port=0, workers=64, log_format="text", log_level="WARNING",
-        models=[{"name": "demo", "path": "demo", "device": "cpu"}], cache={"enabled": False},
-        auth={"admin_token": TOKEN, "key_db": str(workdir)}, http={"enabled": False},
-    )  # fmt: skip
-    app = build_app(settings)
-    app.start()
-    app.load()
+    app = serve([{"name": "demo", "path": "demo", "device": "cpu"}])
     address = f"127.0.0.1:{app.port}"
     traffic = Traffic(address, 16, "qaa_Latn", "eng_Latn")
     traffic.start()
@@ -119,7 +114,6 @@ def blip(model: str, seconds: float) -> dict:
     time.sleep(1.0)
     calls = traffic.stop()
     app.stop(grace=5)
-    workdir.unlink(missing_ok=True)
     unary = [c for c in calls if c.kind != "stream" and not c.error]
     before = [c.end - c.start for c in unary if c.end < load_start]
     during = [c.end - c.start for c in unary if c.end > load_start and c.start < load_end]
