@@ -95,7 +95,8 @@ def check_memory(path: Path, headroom: float = DEFAULT_MEMORY_HEADROOM) -> None:
     """Refuses a model the machine has no room for (weights x headroom > available).
 
     Checks host memory: CTranslate2 reads the weights into host memory before placing
-    them, on a GPU too.
+    them, on a GPU too. Free GPU memory is not checked ahead: a CUDA out-of-memory while
+    loading is reported as `NotEnoughMemory` too (see `ModelRegistry.load`).
 
     Raises:
         NotEnoughMemory: Less memory is available than the model needs.

@@ -36,6 +36,7 @@ from dragoman.engine.errors import (
     EngineError,
     ModelLoadError,
     ModelNotFound,
+    NotEnoughMemory,
     RolloutRefused,
     VersionExists,
 )
@@ -293,6 +294,11 @@ class ModelRegistry:
         except BadModelDirectory:
             raise
         except ModelLoadError as error:
+            if "out of memory" in str(error).lower():  # CUDA: the GPU is full (not checked ahead)
+                raise NotEnoughMemory(
+                    f"{error}: unload a version first (dragoman admin models unload) or use a "
+                    "device with more free memory"
+                ) from error
             raise BadModelDirectory(str(error)) from error
         except (IndexError, KeyError, OSError) as error:  # CTranslate2 on damaged files
             raise BadModelDirectory(

@@ -256,3 +256,18 @@ def test_versions_of_one_directory_never_share_cache_entries(demo_model_dir: Pat
         assert other[0].model == "demo@v2" and other[0].text == first[0].text
     finally:
         engine.shutdown(timeout=5)
+
+
+def test_a_full_gpu_is_reported_as_not_enough_memory(
+    engine: TranslationEngine, demo_model_dir: Path
+) -> None:
+    # No GPU here: CTranslate2's CUDA out-of-memory failure is the fault this fakes.
+    def full_gpu(spec: ModelSpec) -> Any:
+        raise errors.ModelLoadError(
+            "CTranslate2 cannot load x: CUDA failed with error out of memory"
+        )
+
+    engine.registry._open = full_gpu
+    with pytest.raises(errors.NotEnoughMemory, match="unload a version first"):
+        engine.registry.add("demo", "v2", str(demo_model_dir))
+    assert names(engine) == {"demo": [(IMPLICIT_VERSION, 100)]}
