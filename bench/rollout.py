@@ -85,6 +85,11 @@ class Traffic:
         for thread in self._threads:
             thread.start()
 
+    def finished_since(self, start: float) -> int:
+        """Plain unary calls that started at `start` or later and have finished."""
+        with self._lock:
+            return sum(1 for c in self.calls if c.kind == "unary" and c.start >= start)
+
     def stop(self) -> list[Call]:
         """Stops the clients after their current call; returns every call."""
         self._stop.set()
@@ -139,7 +144,12 @@ def _admin(address: str) -> tuple[Any, Any]:
 
 
 def run_scenario(
-    address: str, name: str, directory: str, phase_seconds: float, clients: int = 32
+    address: str,
+    name: str,
+    directory: str,
+    phase_seconds: float,
+    clients: int = 32,
+    min_calls: int = 0,
 ) -> dict[str, Any]:
     """Runs the rollout against a server serving `name@v1`; returns the raw report.
 
@@ -147,8 +157,10 @@ def run_scenario(
         address: The server (its admin token must be `TOKEN`).
         name: The model name; `name@v1` must be loaded, and live.
         directory: The model directory loaded as `name@v2`.
-        phase_seconds: How long each phase lasts (before, 10 %, 100 %, after unload).
+        phase_seconds: How long each phase lasts at least (before, 10 %, after unload).
         clients: Concurrent clients.
+        min_calls: A phase also lasts until this many plain unary calls finished inside
+            it (up to 10 x `phase_seconds`), so a slow machine still samples the split.
     """
     md = (("authorization", f"Bearer {TOKEN}"),)
     channel, admin = _admin(address)
@@ -160,6 +172,9 @@ def run_scenario(
     def hold(label: str, weight: int) -> None:
         start = time.monotonic()
         time.sleep(phase_seconds)
+        cap = start + 10 * phase_seconds
+        while traffic.finished_since(start) < min_calls and time.monotonic() < cap:
+            time.sleep(0.1)
         phases.append(Phase(label, start, time.monotonic(), weight))
 
     hold("before", 0)

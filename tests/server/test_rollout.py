@@ -21,7 +21,10 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "rollout.py"
-PHASE_SECONDS = 4.5
+PHASE_SECONDS = 3.0
+#: Plain unary calls each phase samples at least: at 10 % the observed share's standard
+#: deviation is then 1.5 points, so the 5-point bound is more than 3 of them.
+MIN_CALLS = 400
 
 
 def _bench() -> Any:
@@ -67,7 +70,9 @@ def report(server_factory: Any, demo_model_dir: Path, tmp_path_factory: Any) -> 
         workers=64,
     )
     health = HealthWatch(app.port)
-    raw = bench.run_scenario(f"127.0.0.1:{app.port}", "demo", str(demo_model_dir), PHASE_SECONDS)
+    raw = bench.run_scenario(
+        f"127.0.0.1:{app.port}", "demo", str(demo_model_dir), PHASE_SECONDS, min_calls=MIN_CALLS
+    )
     yield {**bench.analyse(raw), "health": health.stop()}
 
 
@@ -88,9 +93,10 @@ def test_responses_name_a_loaded_version(report: dict) -> None:
 
 
 def test_observed_split_is_within_five_points_of_the_weights(report: dict) -> None:
-    checked = [row for row in report["split"] if row["calls"] >= 100]
-    assert {row["phase"] for row in checked} >= {"before", "v2 at 10%", "after unload"}
-    for row in checked:
+    rows = {row["phase"]: row for row in report["split"]}
+    for phase in ("before", "v2 at 10%", "after unload"):
+        assert rows[phase]["calls"] >= MIN_CALLS * 0.9, rows[phase]  # a few end after the phase
+    for row in rows.values():
         assert abs(row["observed"] - row["weight"]) <= 5, row
 
 
