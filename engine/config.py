@@ -45,6 +45,10 @@ class BatchingConfig:
         max_batch_tokens: Token budget of one batch (longest source x batch size).
         max_batch_size: Most segments in one batch.
         max_wait_ms: How long the first queued segment waits for company.
+        wait_fraction: When batches are slow, the wait for company grows to this share
+            of the last batch's duration (up to `max_adaptive_wait_ms`), so that
+            clients whose answers just went out are back in time for the next batch.
+        max_adaptive_wait_ms: Upper bound of that longer wait.
         max_queue_segments: Queue bound; beyond it requests get `Overloaded`.
     """
 
@@ -52,4 +56,6 @@ class BatchingConfig:
     max_batch_tokens: int = 4096
     max_batch_size: int = 64
     max_wait_ms: float = 5.0
+    wait_fraction: float = 0.02
+    max_adaptive_wait_ms: float = 250.0
     max_queue_segments: int = 2048

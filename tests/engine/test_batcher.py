@@ -249,3 +249,61 @@ def test_engine_merges_concurrent_clients(tiny_nllb_dir: Path) -> None:
         assert [t.text for t in alone] == [results[i] for i in range(32)]
     finally:
         engine.shutdown(timeout=10)
+
+
+class Turnstile:
+    """Lets one CTranslate2 call through per `release()`; counts the calls that arrived."""
+
+    def __init__(self, run: Callable[..., list[Any]]) -> None:
+        self._run = run
+        self._permits = threading.Semaphore(0)
+        self.arrived = 0
+
+    def release(self) -> None:
+        self._permits.release()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> list[Any]:
+        self.arrived += 1
+        assert self._permits.acquire(timeout=30), "test never released the call"
+        return self._run(*args, **kwargs)
+
+
+def test_after_a_slow_batch_the_worker_waits_for_the_callers_it_answered(
+    model: TranslationModel,
+) -> None:
+    """Callers a batch just answered send their next request a moment later; a segment
+    that queued meanwhile must not run alone (32 clients used to settle into alternating
+    batches of 1 and 31). Here the wait after a batch is unbounded in practice, so only
+    "every caller is back" (more requests queued than the last batch held) ends it."""
+    turnstile = Turnstile(model.translate_batch)
+    stats, recorder = StatsCounter(), Recorder()
+    config = BatchingConfig(max_wait_ms=0, wait_fraction=1e6, max_adaptive_wait_ms=600_000)
+    batcher = Batcher("tiny", turnstile, config, stats, recorder, workers=1)
+
+    def submit(text: str) -> threading.Thread:
+        thread = threading.Thread(target=_submit, args=(batcher, model, text, CallContext()))
+        thread.start()
+        return thread
+
+    try:
+        first = submit("Hi.")  # a lone caller: runs at once, held in the turnstile
+        wait_until(lambda: turnstile.arrived == 1)
+        pair = [submit("The cat."), submit("The dog.")]
+        wait_until(lambda: batcher.depth == 2)
+        turnstile.release()  # [Hi.] done; the pair runs together, held
+        wait_until(lambda: turnstile.arrived == 2)
+        straggler = submit("A tree.")  # queues while the pair runs
+        wait_until(lambda: batcher.depth == 1)
+        turnstile.release()  # the pair is answered; the straggler waits for them
+        for thread in (first, *pair):
+            thread.join(30)
+        again = [submit("The cat again."), submit("The dog again.")]
+        wait_until(lambda: turnstile.arrived == 3)
+        turnstile.release()
+        for thread in (straggler, *again):
+            thread.join(30)
+    finally:
+        for _ in range(3):
+            turnstile.release()
+        batcher.close(timeout=10)
+    assert recorder.sizes == [1, 2, 3]
