@@ -1,72 +1,136 @@
 """Transport-neutral access control: who calls, and whether their budget pays.
 
-One `AccessControl` per server serves both front ends: the gRPC interceptor
-(server/guard.py) and the HTTP front end (server/http/). Both name a call by its gRPC
+One `AccessControl` per server serves both front ends: the gRPC edge (server/edge.py,
+server/guard.py) and the HTTP front end (server/http/). Both name a call by its gRPC
 method (an HTTP `POST /translate` is a TranslateText), and a caller by its API key id
 or its peer host spelled as gRPC spells peers, so one caller has one budget whichever
 transport it uses, and the lists of open, admin and metered methods exist once.
+
+A call goes through three steps, each of which may refuse it:
+1. `authenticate`: who calls (wrong credentials are throttled per client address);
+2. `hold`: a slot for as long as the call runs (in all, per caller, streams per caller);
+3. `charge`: the call's cost against the caller's rate-limit budgets, once its
+   request is read (`translation_work` prices the decoding it asks for).
 """
 
 from __future__ import annotations
 
+import enum
 import logging
-from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 
-from dragoman.server.auth import Authenticator, AuthError, Principal, Role, peer_host
-from dragoman.server.ratelimit import ALLOWED, Decision, RateLimiter
+from dragoman.server.auth import (
+    ADMIN_SERVICES,
+    OPEN_SERVICES,
+    Authenticator,
+    AuthError,
+    FailureThrottle,
+    Principal,
+    Role,
+    bearer_token,
+    peer_host,
+    service_of,
+)
+from dragoman.server.concurrency import Slots
+from dragoman.server.ratelimit import ALLOWED, Decision, RateLimited, RateLimiter
+
+__all__ = ["AccessControl", "RateLimited", "Surface", "surface_of", "translation_work"]
 
 logger = logging.getLogger(__name__)
 
-#: Called with (method, limit) for every call refused by a rate limit.
+#: Called with (method, limit) for every call refused by a limit.
 RejectHook = Callable[[str, str], None]
 
-TRANSLATE_TEXT = "/dragoman.translation.v1.TranslationService/TranslateText"
-STREAM_TRANSLATE_TEXT = "/dragoman.translation.v1.TranslationService/StreamTranslateText"
-DETECT_LANGUAGE = "/dragoman.translation.v1.TranslationService/DetectLanguage"
-LIST_LANGUAGES = "/dragoman.translation.v1.TranslationService/ListLanguages"
-LIST_MODELS = "/dragoman.translation.v1.TranslationService/ListModels"
+_SERVICE = "/dragoman.translation.v1.TranslationService/"
+TRANSLATE_TEXT = _SERVICE + "TranslateText"
+STREAM_TRANSLATE_TEXT = _SERVICE + "StreamTranslateText"
+DETECT_LANGUAGE = _SERVICE + "DetectLanguage"
+LIST_LANGUAGES = _SERVICE + "ListLanguages"
+LIST_MODELS = _SERVICE + "ListModels"
+TRANSLATE_DOCUMENT = _SERVICE + "TranslateDocument"
+STREAM_TRANSLATE_DOCUMENT = _SERVICE + "StreamTranslateDocument"
 
-#: Methods whose calls the rate limits charge (a request each, plus input characters).
-METERED_METHODS: frozenset[str] = frozenset({TRANSLATE_TEXT, STREAM_TRANSLATE_TEXT})
+#: Methods whose calls the rate limits charge: every TranslationService method pays a
+#: request, and input characters and decoding work where it has them.
+METERED_METHODS: frozenset[str] = frozenset(
+    {
+        TRANSLATE_TEXT,
+        STREAM_TRANSLATE_TEXT,
+        DETECT_LANGUAGE,
+        LIST_LANGUAGES,
+        LIST_MODELS,
+        TRANSLATE_DOCUMENT,
+        STREAM_TRANSLATE_DOCUMENT,
+    }
+)
+
+#: Characters per output token assumed when a request leaves the output budget open.
+CHARS_PER_TOKEN = 4
 
 
-class RateLimited(Exception):
-    """A call refused by a rate limit.
+class Surface(enum.Enum):
+    """Which class of method a call is: each class has its own slots and threads."""
 
-    Attributes:
-        decision: Which budget refused it, when to retry, and the message.
-        caller: Whose budget it was.
+    TRANSLATION = "translation"  # everything an API key pays for
+    OPEN = "open"  # health checks and reflection: no credentials
+    ADMIN = "admin"  # AdminService: the admin token
+
+
+def surface_of(method: str) -> Surface:
+    """The class of `method` (`/package.Service/Method`)."""
+    service = service_of(method)
+    if service in OPEN_SERVICES:
+        return Surface.OPEN
+    if service in ADMIN_SERVICES:
+        return Surface.ADMIN
+    return Surface.TRANSLATION
+
+
+def translation_work(
+    text_lengths: Iterable[int],
+    *,
+    beam_size: int,
+    num_alternatives: int = 0,
+    max_output_tokens: int = 0,
+    glossary_entries: int = 0,
+) -> int:
+    """Decoding work units a translation asks for: output tokens x hypotheses + entries.
+
+    Each text's output budget is `max_output_tokens` when set (a caller asking for
+    1,024 tokens pays for them even if the model stops early), else one token per
+    `CHARS_PER_TOKEN` characters of input. Hypotheses are the beam (alternatives
+    widen it). Each glossary or do-not-translate entry costs one unit to compile.
     """
-
-    def __init__(self, decision: Decision, caller: str) -> None:
-        super().__init__(decision.message)
-        self.decision = decision
-        self.caller = caller
-
-
-def peer_name(host: str, port: int | None = None) -> str:
-    """A peer address as gRPC spells it (`ipv4:127.0.0.1:5000`, `ipv6:[::1]:5000`)."""
-    if ":" in host:
-        return f"ipv6:[{host}]:{port or 0}"
-    return f"ipv4:{host}:{port or 0}"
+    hypotheses = max(beam_size, num_alternatives, 1)
+    tokens = sum(
+        max(max_output_tokens, math.ceil(length / CHARS_PER_TOKEN) + 1) for length in text_lengths
+    )
+    return tokens * hypotheses + glossary_entries
 
 
 @dataclass
 class AccessControl:
-    """Authentication and per-caller rate limits, shared by every transport.
+    """Authentication, slots and per-caller rate limits, shared by every transport.
 
     Attributes:
         authenticator: Decides who calls; None lets everyone in as anonymous.
         limiter: Rate limits; None disables them. Admin calls are never limited.
-        on_reject: Told about every rate-limit refusal (metrics).
+        on_reject: Told about every refusal by a limit (metrics).
         metered: Methods the rate limits apply to.
+        slots: Bounds on calls held at once, per surface; a surface without an entry
+            is unbounded.
+        throttle: Refuses credentials from addresses that sent too many wrong ones.
     """
 
     authenticator: Authenticator | None = None
     limiter: RateLimiter | None = None
     on_reject: RejectHook | None = None
     metered: Collection[str] = METERED_METHODS
+    slots: Mapping[Surface, Slots] = field(default_factory=dict)
+    throttle: FailureThrottle | None = None
 
     def authenticate(
         self, method: str, metadata: Iterable[tuple[str, str | bytes]] | None, peer: str
@@ -75,14 +139,29 @@ class AccessControl:
 
         Raises:
             AuthError: UNAUTHENTICATED or PERMISSION_DENIED, with the message to send.
+            RateLimited: The caller's address sent too many wrong credentials.
         """
         if self.authenticator is None:
             return Principal(f"peer:{peer_host(peer)}", Role.ANONYMOUS)
+        metadata = tuple(metadata or ())
+        credential = bearer_token(metadata) is not None and surface_of(method) != Surface.OPEN
+        address = peer_host(peer)
+        if credential and self.throttle is not None:
+            try:
+                self.throttle.check(address)
+            except RateLimited as refusal:
+                self._rejected(method, refusal.decision)
+                raise
         try:
-            return self.authenticator.authenticate(method, metadata, peer)
+            principal = self.authenticator.authenticate(method, metadata, peer)
         except AuthError as error:
             logger.info("refused %s from %s: %s", method, peer, error.message)
+            if error.guess and self.throttle is not None:
+                self.throttle.failed(address)
             raise
+        if credential and principal.role is Role.ANONYMOUS and self.throttle is not None:
+            self.throttle.failed(address)  # a key that does not verify, where keys are optional
+        return principal
 
     def limited(self, principal: Principal, method: str) -> bool:
         """Whether rate limits apply to this caller on this method."""
@@ -90,17 +169,28 @@ class AccessControl:
             self.limiter is not None and principal.role is not Role.ADMIN and method in self.metered
         )
 
-    def charge(self, principal: Principal, method: str, requests: int, characters: int) -> Decision:
+    def charge(
+        self, principal: Principal, method: str, requests: int, characters: int, work: int = 0
+    ) -> Decision:
         """Takes the caller's tokens (or none); reports a refusal to `on_reject`."""
         if not self.limited(principal, method):
             return ALLOWED
         assert self.limiter is not None
-        decision = self.limiter.acquire(principal.caller, requests, characters, principal.limits)
+        decision = self.limiter.acquire(
+            principal.caller, requests, characters, principal.limits, work=work
+        )
         if not decision.allowed:
             logger.info("rate limited %s for %s: %s", method, principal.caller, decision.message)
-            if self.on_reject is not None:
-                self.on_reject(method, decision.limit)
+            self._rejected(method, decision)
         return decision
+
+    def pay(
+        self, principal: Principal, method: str, requests: int, characters: int, work: int = 0
+    ) -> None:
+        """`charge`, raising RateLimited on refusal."""
+        decision = self.charge(principal, method, requests, characters, work)
+        if not decision.allowed:
+            raise RateLimited(decision, principal.caller)
 
     def admit(
         self,
@@ -108,18 +198,40 @@ class AccessControl:
         metadata: Iterable[tuple[str, str | bytes]] | None,
         peer: str,
         characters: int = 0,
+        work: int = 0,
     ) -> Principal:
-        """Authenticates a call and charges one request and its input characters.
+        """Authenticates a call and charges one request, its characters and its work.
 
         Raises:
             AuthError: The caller may not call `method`.
             RateLimited: The caller's budget cannot pay for the call now.
         """
         principal = self.authenticate(method, metadata, peer)
-        decision = self.charge(principal, method, requests=1, characters=characters)
-        if not decision.allowed:
-            raise RateLimited(decision, principal.caller)
+        self.pay(principal, method, 1, characters, work)
         return principal
+
+    @contextmanager
+    def hold(self, principal: Principal, method: str, streaming: bool = False) -> Iterator[None]:
+        """Holds one of the slots of `method`'s surface for the block.
+
+        The admin token is bound by the total only; everyone else also by the
+        per-caller bounds (calls, and streams when `streaming`).
+
+        Raises:
+            RateLimited: Every slot is taken, or the caller holds its share.
+        """
+        slots = self.slots.get(surface_of(method))
+        if slots is None:
+            yield
+            return
+        caller = "" if principal.role is Role.ADMIN else principal.caller
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(slots.hold(caller, streaming))
+            except RateLimited as refusal:
+                self._rejected(method, refusal.decision)
+                raise
+            yield
 
     def usage(self, principal: Principal) -> tuple[int, int]:
         """(characters used in the current window, the caller's character budget).
@@ -129,3 +241,14 @@ class AccessControl:
         if self.limiter is None or principal.role is Role.ADMIN:
             return 0, 0
         return self.limiter.used(principal.caller, "characters", principal.limits)
+
+    def _rejected(self, method: str, decision: Decision) -> None:
+        if self.on_reject is not None:
+            self.on_reject(method, decision.limit)
+
+
+def peer_name(host: str, port: int | None = None) -> str:
+    """A peer address as gRPC spells it (`ipv4:127.0.0.1:5000`, `ipv6:[::1]:5000`)."""
+    if ":" in host:
+        return f"ipv6:[{host}]:{port or 0}"
+    return f"ipv4:{host}:{port or 0}"

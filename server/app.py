@@ -21,15 +21,17 @@ from dragoman.engine.errors import ModelLoadError
 from dragoman.engine.glossary_store import GlossaryStore
 from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
 from dragoman.engine.validation import RequestLimits
-from dragoman.server.concurrency import ConcurrencyLimit, plan_threads
+from dragoman.server.edge import EdgeInterceptor, Timeouts
+from dragoman.server.guard import AccessInterceptor
 from dragoman.server.health import TRANSLATION_SERVICE, Health
 from dragoman.server.interceptors import ShutdownGate, build_interceptors
 from dragoman.server.logs import configure_logging
-from dragoman.server.metrics import Metrics, MetricsInterceptor
+from dragoman.server.metrics import LabelValues, Metrics, MetricsInterceptor
 from dragoman.server.reliability import health_follows_breaker, make_guardrails
 from dragoman.server.security import Security
 from dragoman.server.servicer import TranslationServicer
 from dragoman.server.settings import Settings
+from dragoman.server.transport import Capacity, slot_limits
 from dragoman.server.watch import ModelsDirWatcher, newest_versions
 from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -40,6 +42,10 @@ if TYPE_CHECKING:
     from dragoman.server.http.server import HttpServer
 
 logger = logging.getLogger(__name__)
+
+#: A drain closes connections once no call arrived for this long (callers have moved to
+#: other replicas; a call that reaches a closing server is CANCELLED, not refused).
+DRAIN_QUIET_S = 0.5
 
 
 def build_engine(settings: Settings, metrics: Metrics | None = None) -> TranslationEngine:
@@ -121,6 +127,7 @@ class App:
     metrics: Metrics | None = None
     watcher: ModelsDirWatcher | None = None
     http: HttpServer | None = None
+    capacity: Capacity | None = None
 
     def start(self) -> None:
         """Starts answering RPCs and HTTP (health reports NOT_SERVING until `load`)."""
@@ -161,12 +168,15 @@ class App:
             self.watcher.stop()
         self.gate.close()
         logger.info("draining %d in-flight RPCs (grace %.1fs)", self.gate.in_flight, grace)
-        if not self.gate.wait_idle(grace):
+        if not self.gate.wait_quiet(DRAIN_QUIET_S, grace):
             logger.warning("%d RPCs still running after the grace period", self.gate.in_flight)
         self.engine.shutdown(timeout=max(end - time.monotonic(), 0.0))
-        self.server.stop(grace=max(end - time.monotonic(), 0.0)).wait()
+        # Only open streams exempt from the gate are left (health Watch): end them.
+        self.server.stop(grace=min(max(end - time.monotonic(), 0.0), 1.0)).wait()
         if self.http is not None:
             self.http.stop(timeout=max(end - time.monotonic(), 1.0))
+        if self.capacity is not None:
+            self.capacity.shutdown()
         if self.security is not None:
             self.security.close()
         logger.info("stopped")
@@ -180,23 +190,36 @@ def build_app(settings: Settings, engine: TranslationEngine | None = None) -> Ap
     """
     metrics = Metrics()
     engine = engine or build_engine(settings, metrics)
+    metrics.label_values = LabelValues(engine.list_models, engine.list_languages)
     gate = ShutdownGate()
     security = Security.from_settings(settings.auth, settings.rate_limit, settings.tls)
     max_bytes = settings.limits.max_message_bytes
-    limit, threads = plan_threads(settings.workers, settings.max_concurrent_rpcs)
+    capacity = Capacity.plan(
+        slot_limits(
+            settings.max_concurrent_rpcs or settings.workers,
+            settings.max_rpcs_per_caller,
+            settings.max_streams_per_caller,
+        )
+    )
+    access = security.access(on_reject=metrics.on_reject, slots=capacity.slots)
+    connections = settings.connections
+    edge = EdgeInterceptor(
+        [*build_interceptors(gate, MetricsInterceptor(metrics)), AccessInterceptor(access)],
+        capacity.pools,
+        capacity.readers,
+        Timeouts(connections.receive_timeout_s, connections.stream_idle_timeout_s),
+        draining=lambda: gate.closed,
+    )
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rpc"),
-        interceptors=[
-            *build_interceptors(gate),
-            MetricsInterceptor(metrics),
-            ConcurrencyLimit(limit),
-            *security.interceptors(on_reject=metrics.on_reject),
-        ],
+        # Every method runs on its surface's pool (capacity.pools); this one idles.
+        futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="rpc"),
+        interceptors=[edge],
         options=[
             ("grpc.max_receive_message_length", max_bytes),
             ("grpc.max_send_message_length", max_bytes),
             # Without this a second server could bind the same port and share traffic.
             ("grpc.so_reuseport", 0),
+            *connections.grpc_options(),
         ],
     )
     servicer = TranslationServicer(engine, settings.limits)
@@ -220,10 +243,11 @@ def build_app(settings: Settings, engine: TranslationEngine | None = None) -> Ap
     if settings.http.enabled:
         from dragoman.server.http.server import build_http
 
-        http = build_http(
-            settings, engine, security.access(), gate, health_status, metrics, servicer
-        )
-    return App(settings, server, port, engine, health_status, gate, security, metrics, http=http)
+        http = build_http(settings, engine, access, gate, health_status, metrics, servicer)
+    return App(
+        settings, server, port, engine, health_status, gate, security, metrics,
+        http=http, capacity=capacity,
+    )  # fmt: skip
 
 
 def create_server(

@@ -11,13 +11,16 @@ import enum
 import hashlib
 import hmac
 import logging
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import grpc
+from cachetools import LRUCache
 from dragoman.server.keystore import KeyStore
-from dragoman.server.ratelimit import Limits
-from pydantic import BaseModel, SecretStr
+from dragoman.server.ratelimit import Decision, Limits, RateLimited, TokenBucket
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,8 @@ OPEN_SERVICES = frozenset(
 ADMIN_SERVICES = frozenset({"dragoman.admin.v1.AdminService"})
 
 _BEARER = "bearer "
+#: Shortest admin token accepted: 32 characters (`openssl rand -hex 32` gives 64).
+MIN_ADMIN_TOKEN_CHARS = 32
 
 
 class AuthSettings(BaseModel):
@@ -42,12 +47,29 @@ class AuthSettings(BaseModel):
         enabled: Require an API key (`authorization: Bearer <key>`) on translation
             RPCs. Health and reflection stay open either way.
         key_db: SQLite file holding the keys (hashed).
-        admin_token: Secret that unlocks AdminService; unset = no admin service.
+        admin_token: Secret that unlocks AdminService, at least 32 characters
+            (`openssl rand -hex 32`); unset = no admin service.
+        max_failures: Wrong API keys or admin tokens one client address may send per
+            `failure_window_s`; beyond, every call from it that carries a credential
+            is refused (RESOURCE_EXHAUSTED) until its budget refills.
+        failure_window_s: The window `max_failures` counts over, in seconds.
     """
 
     enabled: bool = False
     key_db: str = "dragoman-keys.sqlite3"
     admin_token: SecretStr | None = None
+    max_failures: int = Field(default=10, ge=1)
+    failure_window_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_ADMIN_TOKEN_CHARS:
+            raise ValueError(
+                f"the admin token has {len(token.get_secret_value())} characters; use at "
+                f"least {MIN_ADMIN_TOKEN_CHARS} (e.g. `openssl rand -hex 32`)"
+            )
+        return token
 
 
 class Role(enum.Enum):
@@ -75,12 +97,17 @@ class Principal:
 
 
 class AuthError(Exception):
-    """The call is refused; `code` is UNAUTHENTICATED or PERMISSION_DENIED."""
+    """The call is refused; `code` is UNAUTHENTICATED or PERMISSION_DENIED.
 
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+    `guess` is True when the call carried a credential that is wrong (an unknown or
+    revoked key, a wrong admin token): such failures count towards `FailureThrottle`.
+    """
+
+    def __init__(self, code: grpc.StatusCode, message: str, guess: bool = False) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.guess = guess
 
 
 def service_of(method: str) -> str:
@@ -182,7 +209,7 @@ class Authenticator:
                 grpc.StatusCode.PERMISSION_DENIED,
                 f"API key {record.key_id} may not call admin RPCs: use the admin token",
             )
-        raise AuthError(grpc.StatusCode.UNAUTHENTICATED, "wrong admin token")
+        raise AuthError(grpc.StatusCode.UNAUTHENTICATED, "wrong admin token", guess=True)
 
     def _optional_user(self, token: str | None, peer: str) -> Principal:
         # Keys are optional: a valid one still brings its own rate limits (so keys can
@@ -200,14 +227,70 @@ class Authenticator:
             raise AuthError(
                 grpc.StatusCode.UNAUTHENTICATED,
                 "unknown API key: check the `authorization: Bearer <key>` metadata",
+                guess=True,
             )
         if not record.active:
             raise AuthError(
                 grpc.StatusCode.UNAUTHENTICATED,
                 f"API key {record.key_id} is revoked: ask an administrator to reactivate it",
+                guess=True,
             )
         limits = Limits(record.request_limit, record.character_limit)
         return Principal(record.key_id, Role.USER, limits)
+
+
+class FailureThrottle:
+    """Per client address, a budget of wrong credentials; spent, credentials are refused.
+
+    Each wrong API key or admin token takes one token from the address's bucket of
+    `max_failures`, refilled over `window_s`. While the bucket is empty every call from
+    that address that carries a credential is refused before the credential is even
+    checked, so that guessing costs the guesser time and the server nothing.
+
+    Args:
+        max_failures: Wrong credentials per window and address.
+        window_s: The window.
+        max_addresses: Addresses remembered (least recently seen forgotten first).
+        clock: Monotonic seconds.
+    """
+
+    def __init__(
+        self,
+        max_failures: int,
+        window_s: float,
+        max_addresses: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._max, self._window, self._clock = max_failures, window_s, clock
+        self._lock = threading.Lock()
+        self._buckets: LRUCache[str, TokenBucket] = LRUCache(maxsize=max_addresses)
+
+    @classmethod
+    def from_settings(cls, settings: AuthSettings) -> FailureThrottle:
+        """The throttle `AuthSettings` describe."""
+        return cls(settings.max_failures, settings.failure_window_s)
+
+    def check(self, address: str) -> None:
+        """Raises RateLimited while `address` has no failures left."""
+        with self._lock:
+            bucket = self._buckets.get(address)
+            wait = bucket.wait_time(1, self._clock()) if bucket is not None else 0.0
+        if wait > 0:
+            message = (
+                f"too many wrong API keys or admin tokens from your address ({self._max} per "
+                f"{self._window:g} s): check your credential, then retry in {wait:.0f} s"
+            )
+            raise RateLimited(Decision(False, "auth_failures", wait, message), address)
+
+    def failed(self, address: str) -> None:
+        """Counts one wrong credential from `address`."""
+        with self._lock:
+            now = self._clock()
+            bucket = self._buckets.get(address)
+            if bucket is None:
+                bucket = self._buckets[address] = TokenBucket(self._max, self._window, now)
+            if bucket.wait_time(1, now) == 0:
+                bucket.take(1, now)
 
 
 def _digest(token: str) -> bytes:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dragoman.server.settings import Settings
+    from pydantic import ValidationError
 
 #: Flag destination -> settings key, for flags that map one to one.
 _TOP_LEVEL_FLAGS: dict[str, str] = {
@@ -25,6 +26,8 @@ _TOP_LEVEL_FLAGS: dict[str, str] = {
     "log_level": "log_level",
     "warmup": "warmup",
     "max_concurrent_rpcs": "max_concurrent_rpcs",
+    "max_rpcs_per_caller": "max_rpcs_per_caller",
+    "max_streams_per_caller": "max_streams_per_caller",
     "cache_url": "cache_url",
     "models_dir": "models_dir",
 }
@@ -94,6 +97,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="mutual TLS: refuse clients without a certificate from --tls-client-ca")  # fmt: skip
     add("--max-concurrent-rpcs", type=int, metavar="N",
         help="RPCs served at once; beyond, RESOURCE_EXHAUSTED (default: --workers)")  # fmt: skip
+    add("--max-rpcs-per-caller", type=int, metavar="N",
+        help="RPCs one caller (API key, or client address) may have in flight "
+        "(default 3/4 of --max-concurrent-rpcs)")  # fmt: skip
+    add("--max-streams-per-caller", type=int, metavar="N",
+        help="streams one caller may have open (default 1/2 of --max-concurrent-rpcs)")  # fmt: skip
     add("--cache-url", metavar="URL",
         help="Redis/Dragonfly for the translation cache (default: in process)")  # fmt: skip
     add("--no-cache", dest="cache", action="store_const", const=False,
@@ -147,7 +155,10 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         settings = settings_from_args(args)
-    except (FileNotFoundError, ValidationError) as error:
+    except ValidationError as error:
+        print(f"dragoman serve: invalid settings: {one_line(error)}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as error:
         print(f"dragoman serve: invalid settings: {error}", file=sys.stderr)
         return 2
     try:
@@ -155,6 +166,16 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"dragoman serve: {error}", file=sys.stderr)
         return 1
+
+
+def one_line(error: ValidationError) -> str:
+    """A pydantic validation error as one line: `field: problem; field: problem`."""
+    problems = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "settings"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        problems.append(f"{field}: {message}")
+    return "; ".join(problems)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,54 +1,112 @@
-"""The access interceptor: authentication and per-caller rate limits.
+"""gRPC side of access control: status details, request costs, the access layer.
 
-`intercept_service` runs on gRPC's polling thread, so it only wraps the handler; the
-checks (a SQLite lookup, the token buckets) run in the RPC's worker thread, where a
-refusal aborts the call with its status:
+The access layer runs inside the edge (server/edge.py), before a call's request is
+read: it authenticates the caller (`AccessControl.authenticate`) and holds one of
+the slots of the method's class (`AccessControl.hold`). Each request message is then
+priced as it is read (`COSTS`: input characters and decoding work) and charged to the
+caller's budgets. Refusals end the call with
 
 - UNAUTHENTICATED / PERMISSION_DENIED from `Authenticator`;
 - RESOURCE_EXHAUSTED with a `google.rpc.RetryInfo` (and a `QuotaFailure`) in
-  `grpc-status-details-bin`, plus a plain `retry-after` trailer in whole seconds.
+  `grpc-status-details-bin`, plus a plain `retry-after` trailer in whole seconds, for
+  rate limits, slots and throttled credentials.
 
-A stream pays one request when it opens and its characters segment by segment. A
-segment over the budget ends the request side (the segments before it are still
-answered), then the stream ends with RESOURCE_EXHAUSTED.
+A unary call pays one request, its characters and its work together, once its
+message is read (so a refused call costs nothing). A stream pays one request when it
+opens, then each message's cost as it arrives; a message over the budget ends the
+request side (the messages before it are still answered), then the stream ends with
+RESOURCE_EXHAUSTED.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from dragoman.engine.options import BOUNDS
 from dragoman.server.access import (
+    DETECT_LANGUAGE,
+    STREAM_TRANSLATE_DOCUMENT,
     STREAM_TRANSLATE_TEXT,
+    TRANSLATE_DOCUMENT,
     TRANSLATE_TEXT,
     AccessControl,
     RateLimited,
+    translation_work,
 )
 from dragoman.server.auth import AuthError, Principal
-from dragoman.server.interceptors import behavior_of, with_behavior
+from dragoman.server.convert import BEAM_BY_QUALITY
+from dragoman.server.interceptors import Behavior, CallInterceptor
 from dragoman.server.ratelimit import Decision
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 logger = logging.getLogger(__name__)
 
-
-def _translate_chars(request: Any) -> int:
-    return sum(len(text) for text in request.contents)
-
-
-def _segment_chars(request: Any) -> int:
-    return len(request.segment.text) if request.HasField("segment") else 0
+#: (characters, work) of one request message, given the call's first message.
+Coster = Callable[[Any, Any], tuple[int, int]]
 
 
-#: Input characters of one request message, per method. Methods not listed cost 0.
-CHARACTER_COUNTERS: dict[str, Callable[[Any], int]] = {
-    TRANSLATE_TEXT: _translate_chars,
-    STREAM_TRANSLATE_TEXT: _segment_chars,
+def _bounded(value: float, option: str) -> int:
+    # Unvalidated fields: an absurd value is refused by validation with
+    # INVALID_ARGUMENT, not priced out of every budget with RESOURCE_EXHAUSTED.
+    return int(min(max(value, 0), BOUNDS[option].high))
+
+
+def _work(lengths: list[int], options: Any, glossary: Any, do_not_translate: Any) -> int:
+    beam = _bounded(options.beam_size, "beam_size") or BEAM_BY_QUALITY.get(options.quality, 1)
+    return translation_work(
+        lengths,
+        beam_size=beam,
+        num_alternatives=_bounded(options.num_alternatives, "num_alternatives"),
+        max_output_tokens=_bounded(options.max_output_tokens, "max_output_tokens"),
+        glossary_entries=len(glossary.entries) + len(do_not_translate),
+    )
+
+
+def _translate_cost(request: Any, first: Any) -> tuple[int, int]:
+    lengths = [len(text) for text in request.contents]
+    work = _work(lengths, request.options, request.glossary_config, request.do_not_translate)
+    return sum(lengths), work
+
+
+def _stream_cost(request: Any, first: Any) -> tuple[int, int]:
+    config = first.config
+    if request.HasField("config"):  # the glossary is compiled once per stream
+        return 0, len(config.glossary_config.entries) + len(config.do_not_translate)
+    text = request.segment.text if request.HasField("segment") else ""
+    return len(text), _work([len(text)], config.options, _NO_GLOSSARY, ())
+
+
+def _detect_cost(request: Any, first: Any) -> tuple[int, int]:
+    return sum(len(text) for text in request.contents), 0
+
+
+def _document_cost(request: Any, first: Any) -> tuple[int, int]:
+    # Bytes stand in for characters: the text is only known once the file is read.
+    size = len(request.document.content)
+    work = _work([size], request.options, request.glossary_config, request.do_not_translate)
+    return size, work
+
+
+class _NoGlossary:
+    entries: tuple[()] = ()
+
+
+_NO_GLOSSARY = _NoGlossary()
+
+#: Cost of one request message, per method. Methods not listed pay their request only.
+COSTS: dict[str, Coster] = {
+    TRANSLATE_TEXT: _translate_cost,
+    STREAM_TRANSLATE_TEXT: _stream_cost,
+    DETECT_LANGUAGE: _detect_cost,
+    TRANSLATE_DOCUMENT: _document_cost,
+    STREAM_TRANSLATE_DOCUMENT: lambda request, first: _document_cost(request.request, first),
 }
 
 
@@ -88,118 +146,111 @@ def rate_limited_status(decision: Decision, caller: str) -> grpc.Status:
     return resource_exhausted_status(decision.message, decision.retry_after_s, caller)
 
 
-class AccessInterceptor(grpc.ServerInterceptor):
-    """Authenticates every call and applies per-caller rate limits (`AccessControl`).
+def abort_refused(context: grpc.ServicerContext, refusal: AuthError | RateLimited) -> None:
+    """Ends the call with the status of an access refusal."""
+    if isinstance(refusal, AuthError):
+        context.abort(refusal.code, refusal.message)
+    else:
+        context.abort_with_status(rate_limited_status(refusal.decision, refusal.caller))
+
+
+class AccessInterceptor(CallInterceptor):
+    """The access layer of the edge: authentication, slots and budgets (`AccessControl`).
 
     Args:
         access: The server's access control, shared with the HTTP front end.
-        counters: Characters of a request message, per method.
+        costs: Characters and work of a request message, per method.
     """
 
-    def __init__(
-        self, access: AccessControl, counters: dict[str, Callable[[Any], int]] | None = None
-    ) -> None:
+    def __init__(self, access: AccessControl, costs: Mapping[str, Coster] | None = None) -> None:
         self.access = access
-        self._counters = CHARACTER_COUNTERS if counters is None else counters
+        self._costs = COSTS if costs is None else costs
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        """Wraps the method's handler with the access checks."""
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return None
-        method = handler_call_details.method
-        metadata = tuple(handler_call_details.invocation_metadata or ())
-        if handler.request_streaming:
-            return _wrap_streaming_request(handler, self, method, metadata)
-        return _wrap_unary_request(handler, self, method, metadata)
+    def layer(self, behavior: Behavior, method: str, handler: grpc.RpcMethodHandler) -> Behavior:
+        """`behavior` behind the access checks; see the module docstring."""
+        streaming = handler.request_streaming or handler.response_streaming
 
-    def admit(
-        self, method: str, metadata: tuple, context: grpc.ServicerContext, request: Any
-    ) -> Principal:
-        """Authenticates the call and charges its first message; aborts on refusal."""
-        characters = self.characters(method, request) if request is not None else 0
+        def metered(requests: Iterator[Any], meter: _Meter) -> Iterator[Any]:
+            return meter.stream(requests) if handler.request_streaming else meter.unary(requests)
+
+        if handler.response_streaming:
+
+            def stream(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+                with self._admitted(method, context, streaming) as meter:
+                    yield from behavior(metered(requests, meter), context)
+                    meter.check()
+
+            return stream
+
+        def unary(requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
+            with self._admitted(method, context, streaming) as meter:
+                response = behavior(metered(requests, meter), context)
+                meter.check()
+                return response
+
+        return unary
+
+    @contextmanager
+    def _admitted(
+        self, method: str, context: grpc.ServicerContext, streaming: bool
+    ) -> Iterator[_Meter]:
+        metadata = context.invocation_metadata()
         try:
-            return self.access.admit(method, metadata, context.peer(), characters)
-        except AuthError as error:
-            context.abort(error.code, error.message)
-            raise  # unreachable: abort raises
-        except RateLimited as refusal:
-            context.abort_with_status(rate_limited_status(refusal.decision, refusal.caller))
-            raise  # unreachable: abort raises
+            principal = self.access.authenticate(method, metadata, context.peer())
+            with self.access.hold(principal, method, streaming):
+                meter = _Meter(self, principal, method, context, streaming)
+                if streaming:
+                    self.access.pay(principal, method, 1, 0)
+                yield meter
+        except (AuthError, RateLimited) as refusal:
+            abort_refused(context, refusal)
 
-    def characters(self, method: str, request: Any) -> int:
-        """Input characters of one request message."""
-        counter = self._counters.get(method)
-        return counter(request) if counter else 0
-
-
-def _wrap_unary_request(
-    handler: grpc.RpcMethodHandler, guard: AccessInterceptor, method: str, metadata: tuple
-) -> grpc.RpcMethodHandler:
-    inner = behavior_of(handler)
-
-    def admitted(request: Any, context: grpc.ServicerContext) -> Any:
-        guard.admit(method, metadata, context, request)
-        return inner(request, context)
-
-    return with_behavior(handler, admitted)
+    def cost(self, method: str, request: Any, first: Any) -> tuple[int, int]:
+        """(characters, work) of one request message."""
+        coster = self._costs.get(method)
+        return coster(request, first) if coster is not None else (0, 0)
 
 
-class _StreamMeter:
-    """Charges a stream's messages; ends the request side when the budget runs out."""
+class _Meter:
+    """Charges a call's request messages as they are read."""
 
-    def __init__(self, guard: AccessInterceptor, principal: Principal, method: str) -> None:
-        self._guard = guard
-        self._principal = principal
-        self._method = method
-        self.refusal: Decision | None = None
+    def __init__(
+        self,
+        layer: AccessInterceptor,
+        principal: Principal,
+        method: str,
+        context: grpc.ServicerContext,
+        paid_request: bool,
+    ) -> None:
+        self.layer, self.principal, self.method, self.context = layer, principal, method, context
+        self._requests = 0 if paid_request else 1
+        self._first: Any = None
+        self.refusal: RateLimited | None = None
 
-    def requests(self, iterator: Iterator[Any]) -> Iterator[Any]:
-        for request in iterator:
-            characters = self._guard.characters(self._method, request)
-            decision = self._guard.access.charge(self._principal, self._method, 0, characters)
-            if not decision.allowed:
-                self.refusal = decision
+    def _pay(self, request: Any) -> None:
+        if self._first is None:
+            self._first = request
+        characters, work = self.layer.cost(self.method, request, self._first)
+        self.layer.access.pay(self.principal, self.method, self._requests, characters, work)
+        self._requests = 0
+
+    def unary(self, requests: Iterator[Any]) -> Iterator[Any]:
+        for request in requests:
+            try:
+                self._pay(request)
+            except RateLimited as refusal:
+                abort_refused(self.context, refusal)
+            yield request
+
+    def stream(self, requests: Iterator[Any]) -> Iterator[Any]:
+        for request in requests:
+            try:
+                self._pay(request)
+            except RateLimited as refusal:
+                self.refusal = refusal
                 return
             yield request
 
-    def responses(self, iterator: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
-        yield from iterator
-        self.check(context)
-
-    def check(self, context: grpc.ServicerContext) -> None:
+    def check(self) -> None:
         if self.refusal is not None:
-            context.abort_with_status(rate_limited_status(self.refusal, self._principal.caller))
-
-
-def _wrap_streaming_request(
-    handler: grpc.RpcMethodHandler, guard: AccessInterceptor, method: str, metadata: tuple
-) -> grpc.RpcMethodHandler:
-    def start(requests: Iterator[Any], context: grpc.ServicerContext) -> tuple[Any, _StreamMeter]:
-        principal = guard.admit(method, metadata, context, None)
-        meter = _StreamMeter(guard, principal, method)
-        if guard.access.limited(principal, method):
-            requests = meter.requests(requests)
-        return requests, meter
-
-    if handler.response_streaming:
-        inner_stream = handler.stream_stream
-
-        def stream_stream(requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
-            requests, meter = start(requests, context)
-            return meter.responses(inner_stream(requests, context), context)
-
-        return with_behavior(handler, stream_stream)
-    inner_unary = handler.stream_unary
-
-    def stream_unary(requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
-        requests, meter = start(requests, context)
-        response = inner_unary(requests, context)
-        meter.check(context)
-        return response
-
-    return with_behavior(handler, stream_unary)
+            abort_refused(self.context, self.refusal)

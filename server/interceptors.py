@@ -100,6 +100,18 @@ class CallInterceptor(grpc.ServerInterceptor):
         """The context manager entered around one RPC."""
         raise NotImplementedError
 
+    def layer(self, behavior: Behavior, method: str, handler: grpc.RpcMethodHandler) -> Behavior:
+        """`behavior` inside this interceptor's `scope`, as the edge composes it.
+
+        Args:
+            behavior: What runs inside: takes the request iterator and the context.
+            method: `/package.Service/Method`.
+            handler: The method's own handler (its streaming kinds).
+        """
+        if not self.applies_to(method):
+            return behavior
+        return _around(behavior, handler.response_streaming, method, self.scope)
+
     def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
@@ -232,6 +244,6 @@ class ShutdownGate(CallInterceptor):
             self.leave()
 
 
-def build_interceptors(gate: ShutdownGate) -> list[grpc.ServerInterceptor]:
-    """The server's interceptors, outermost first: add auth/rate-limit/metrics here."""
-    return [RequestLogInterceptor(), gate]
+def build_interceptors(gate: ShutdownGate, *inner: CallInterceptor) -> list[CallInterceptor]:
+    """The edge's outer layers, outermost first: the request log, `inner`, the gate."""
+    return [RequestLogInterceptor(), *inner, gate]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +20,11 @@ from typing import Any
 import grpc
 from dragoman.engine.breaker import BreakerState
 from dragoman.engine.cache import CacheObserver
+from dragoman.engine.languages import LanguageTable
 from dragoman.engine.observer import NullObserver
 from dragoman.engine.registry import VersionObserver
-from dragoman.server.interceptors import behavior_of, with_behavior
+from dragoman.engine.types import LanguageInfo
+from dragoman.server.interceptors import Behavior, CallInterceptor
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -140,6 +142,8 @@ class Metrics(NullObserver, CacheObserver, VersionObserver):
         self.get("dragoman_circuit_breaker_state").set(0)
         #: Batcher name (version key) -> (model name, version) of loaded versions.
         self._versions: dict[str, tuple[str, str]] = {}
+        #: Canonical label values (set once the engine exists); None labels nothing.
+        self.label_values: LabelValues | None = None
 
     def get(self, name: str) -> Any:
         """The collector of metric `name` (as in `METRICS`)."""
@@ -287,29 +291,76 @@ def rpc_name(method: str) -> str:
 
 # --- the RPC interceptor -----------------------------------------------------------------
 
-Labeler = Callable[[Any, Any], tuple[str, str]]
+#: The label value of a model or language code that is not one of the loaded models'.
+INVALID = "invalid"
 
 
-def _pair(source: str, target: str) -> str:
-    return f"{source or 'auto'}->{target or NONE}"
+class LabelValues:
+    """Canonical label values: loaded model names and their own language codes.
+
+    Label values must stay a bounded set whatever callers send: a code is reported as
+    the model's own code it resolves to (`en`, `EN-us`, `en-x000001` -> `eng_Latn`),
+    anything else as `invalid`; a model that is not loaded as `invalid`.
+
+    Args:
+        models: The engine's `list_models` (asked at each call: models come and go).
+        languages: The engine's `list_languages(model)`.
+    """
+
+    def __init__(
+        self,
+        models: Callable[[], Iterable[Any]],
+        languages: Callable[[str], Iterable[LanguageInfo]],
+    ) -> None:
+        self._models, self._languages = models, languages
+        self._tables: dict[tuple[str, tuple[str, ...]], LanguageTable] = {}
+
+    def model(self, name: str) -> str:
+        """`name` (`name@version` too) when it is a loaded model, else `invalid`."""
+        return name if self._table(name) is not None else INVALID
+
+    def code(self, model: str, code: str) -> str:
+        """The model's own code for `code`, else `invalid`."""
+        table = self._table(model)
+        found = table.lookup(code) if table is not None and code else None
+        return found or INVALID
+
+    def _table(self, model: str) -> LanguageTable | None:
+        name = model.partition("@")[0]  # responses name versioned models `name@version`
+        codes = {info.name: tuple(info.language_codes) for info in self._models()}
+        if name not in codes:
+            return None
+        key = (name, codes[name])
+        table = self._tables.get(key)
+        if table is None:
+            if len(self._tables) > 64:  # models reloaded many times: start over
+                self._tables.clear()
+            table = self._tables[key] = LanguageTable(self._languages(name))
+        return table
 
 
-def _translate_labels(request: Any, response: Any) -> tuple[str, str]:
-    first = response.translations[0] if response.translations else None
-    source = request.source_language_code or (first.detected_language_code if first else "")
-    return (first.model if first else request.model or NONE), _pair(
-        source, request.target_language_code
-    )
+Labeler = Callable[[LabelValues, Any, Any], tuple[str, str]]
 
 
-def _stream_labels(config: Any, response: Any) -> tuple[str, str]:
-    source = config.source_language_code or response.detected_language_code
-    return response.model or config.model or NONE, _pair(source, config.target_language_code)
+def _pair(values: LabelValues, model: str, source: str, target: str) -> str:
+    return f"{values.code(model, source)}->{values.code(model, target)}"
 
 
-#: Method -> labeler of (model, language pair) from the request (or stream config) and
-#: the first response. Only successful calls are labelled: failed ones could carry any
-#: string a caller sends, and label values must stay a bounded set.
+def _translate_labels(values: LabelValues, request: Any, response: Any) -> tuple[str, str]:
+    first = response.translations[0]  # the source is the one the server resolved
+    pair = _pair(values, first.model, first.detected_language_code, request.target_language_code)
+    return values.model(first.model), pair
+
+
+def _stream_labels(values: LabelValues, request: Any, response: Any) -> tuple[str, str]:
+    target = request.config.target_language_code
+    pair = _pair(values, response.model, response.detected_language_code, target)
+    return values.model(response.model), pair
+
+
+#: Method -> labeler of (model, language pair) from the first request message and the
+#: first response. Only successful calls are labelled, with canonical values only
+#: (`LabelValues`): label values must stay a bounded set whatever callers send.
 LABELERS: dict[str, Labeler] = {
     "/dragoman.translation.v1.TranslationService/TranslateText": _translate_labels,
     "/dragoman.translation.v1.TranslationService/StreamTranslateText": _stream_labels,
@@ -332,11 +383,22 @@ class CallRecord:
         self.start = time.perf_counter()
         metrics.get("dragoman_in_flight_requests").labels(self.rpc).inc()
 
+    def watch(self, requests: Iterator[Any]) -> Iterator[Any]:
+        """`requests`, remembering the first (for the labels)."""
+        for request in requests:
+            if self.first_request is None:
+                self.first_request = request
+            yield request
+
     def response(self, request: Any, response: Any) -> None:
-        if self.labeler is not None and self.labels == (NONE, NONE) and request is not None:
+        """Labels the call from its first request and a response (once)."""
+        values = self.metrics.label_values
+        if self.labeler is None or values is None or request is None:
+            return
+        if self.labels == (NONE, NONE):
             try:
-                self.labels = self.labeler(request, response)
-            except (AttributeError, IndexError, TypeError):
+                self.labels = self.labeler(values, request, response)
+            except (AttributeError, IndexError, TypeError, ValueError):
                 logger.debug("no metric labels for %s", self.method, exc_info=True)
 
     @contextmanager
@@ -371,51 +433,38 @@ class CallRecord:
         m.get("dragoman_request_duration_seconds").labels(self.rpc).observe(elapsed)
 
 
-class MetricsInterceptor(grpc.ServerInterceptor):
-    """Counts and times every RPC except health checks and reflection."""
+class MetricsInterceptor(CallInterceptor):
+    """Counts and times every RPC except health checks and reflection (an edge layer)."""
 
     def __init__(self, metrics: Metrics) -> None:
         """Feeds `metrics`."""
         self._metrics = metrics
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        """Wraps the method's behaviour with the counting."""
-        handler = continuation(handler_call_details)
-        method = handler_call_details.method
-        if handler is None or method.startswith(_EXEMPT):
-            return handler
-        if handler.request_streaming != handler.response_streaming:
-            return handler  # no such RPCs in dragoman's services
-        wrap = self._stream_stream if handler.request_streaming else self._unary_unary
-        return with_behavior(handler, wrap(behavior_of(handler), method))
+    def applies_to(self, method: str) -> bool:
+        """Everything but health checks and reflection."""
+        return not method.startswith(_EXEMPT)
 
-    def _unary_unary(self, behavior: Any, method: str) -> Any:
-        def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
-            call = CallRecord(self._metrics, method)
+    def layer(self, behavior: Behavior, method: str, handler: grpc.RpcMethodHandler) -> Behavior:
+        """`behavior`, counted and timed."""
+        if not self.applies_to(method):
+            return behavior
+        metrics = self._metrics
+        if handler.response_streaming:
+
+            def stream(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+                call = CallRecord(metrics, method)
+                with call.counting(context):
+                    for response in behavior(call.watch(requests), context):
+                        call.response(call.first_request, response)
+                        yield response
+
+            return stream
+
+        def unary(requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
+            call = CallRecord(metrics, method)
             with call.counting(context):
-                response = behavior(request, context)
-                call.response(request, response)
+                response = behavior(call.watch(requests), context)
+                call.response(call.first_request, response)
                 return response
 
-        return wrapped
-
-    def _stream_stream(self, behavior: Any, method: str) -> Any:
-        def wrapped(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
-            call = CallRecord(self._metrics, method)
-
-            def watched() -> Iterator[Any]:
-                for message in requests:
-                    if call.labeler and call.first_request is None and message.HasField("config"):
-                        call.first_request = message.config
-                    yield message
-
-            with call.counting(context):
-                for response in behavior(watched(), context):
-                    call.response(call.first_request, response)
-                    yield response
-
-        return wrapped
+        return unary

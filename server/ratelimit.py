@@ -1,9 +1,14 @@
-"""Per-caller rate limits: requests and characters per window, as token buckets.
+"""Per-caller rate limits: requests, characters and decoding work per window.
 
-Each caller (an API key id, or the peer address when auth is off) has two buckets:
-one holds `requests` tokens, the other `characters`, each refilled evenly over the
-window. A call takes one request token and one character token per input character;
-it is admitted only when both buckets can pay, so a refused call costs nothing.
+Each caller (an API key id, or the peer address when auth is off) has three token
+buckets, each refilled evenly over the window: `requests` (one per call),
+`characters` (one per input character) and `work` (the decoding the call asks for:
+output tokens times hypotheses, plus glossary entries; see `access.translation_work`).
+A call is admitted only when every bucket can pay, so a refused call costs nothing.
+
+`RateLimiter` keeps the buckets in process; with a cache URL set, the server shares
+them between replicas through Redis (server/ratelimit_redis.py), so that N replicas
+enforce one limit, not N.
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ class RateLimitSettings(BaseModel):
             `request_limit` overrides it.
         characters: Input characters per window per caller; 0 = unlimited. An API
             key's own `character_limit` overrides it.
+        work: Decoding work units per window per caller (one unit is one output token
+            of one hypothesis: a beam of 4 over 100 tokens is 400; each glossary or
+            do-not-translate entry adds one); 0 = unlimited.
+        shared: Share the buckets between replicas through the cache's Redis or
+            Dragonfly when a cache URL is set (in process otherwise, or if it fails).
         max_callers: Callers whose buckets are remembered (least recently seen
             forgotten first).
     """
@@ -36,7 +46,13 @@ class RateLimitSettings(BaseModel):
     window_s: float = Field(default=60.0, gt=0)
     requests: int = Field(default=600, ge=0)
     characters: int = Field(default=1_000_000, ge=0)
+    work: int = Field(default=4_000_000, ge=0)
+    shared: bool = True
     max_callers: int = Field(default=100_000, ge=1)
+
+
+#: The budgets, in the order a call pays them.
+KINDS = ("requests", "characters", "work")
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,7 @@ class Limits:
 
     requests: int = 0
     characters: int = 0
+    work: int = 0
 
 
 @dataclass(frozen=True)
@@ -66,6 +83,58 @@ class Decision:
 
 
 ALLOWED = Decision(allowed=True)
+
+
+class RateLimited(Exception):
+    """A call refused by a limit on what a caller may use (RESOURCE_EXHAUSTED).
+
+    Attributes:
+        decision: Which budget refused it, when to retry, and the message.
+        caller: Whose budget it was.
+    """
+
+    def __init__(self, decision: Decision, caller: str) -> None:
+        super().__init__(decision.message)
+        self.decision = decision
+        self.caller = caller
+
+
+#: What each budget counts, for refusal messages.
+_UNITS = {
+    "requests": "requests",
+    "characters": "characters",
+    "work": "work units (output tokens x hypotheses, plus glossary entries)",
+}
+#: What a caller can change when one call alone exceeds a budget.
+_SPLIT = {
+    "requests": "split it into smaller calls",
+    "characters": "split it into smaller calls",
+    "work": "lower beam_size, num_alternatives or max_output_tokens, or split it",
+}
+
+
+def refusal(kind: str, amount: int, capacity: int, wait: float, window_s: float) -> Decision:
+    """The decision for a call that `kind`'s bucket cannot pay for `wait` seconds."""
+    window = f"{window_s:g} s"
+    if math.isinf(wait):
+        return Decision(
+            allowed=False,
+            limit=kind,
+            retry_after_s=None,
+            message=(
+                f"this call needs {amount:,} {_UNITS[kind]} but the limit is {capacity:,} "
+                f"per {window}: {_SPLIT[kind]}"
+            ),
+        )
+    return Decision(
+        allowed=False,
+        limit=kind,
+        retry_after_s=wait,
+        message=(
+            f"rate limit of {capacity:,} {kind} per {window} reached: "
+            f"retry in {math.ceil(wait * 10) / 10:g} s"
+        ),
+    )
 
 
 class TokenBucket:
@@ -127,47 +196,38 @@ class RateLimiter:
     @classmethod
     def from_settings(cls, settings: RateLimitSettings) -> RateLimiter:
         """Builds a limiter from `RateLimitSettings`."""
-        return cls(
-            settings.window_s,
-            Limits(settings.requests, settings.characters),
-            max_callers=settings.max_callers,
-        )
+        return cls(settings.window_s, default_limits(settings), max_callers=settings.max_callers)
 
     def effective(self, override: Limits | None) -> Limits:
         """A caller's budgets: its own where set (non-zero), else the defaults."""
-        if override is None:
-            return self.default
-        return Limits(
-            override.requests or self.default.requests,
-            override.characters or self.default.characters,
-        )
+        return effective_limits(self.default, override)
 
     def acquire(
-        self, caller: str, requests: int = 1, characters: int = 0, limits: Limits | None = None
+        self,
+        caller: str,
+        requests: int = 1,
+        characters: int = 0,
+        limits: Limits | None = None,
+        work: int = 0,
     ) -> Decision:
-        """Takes `requests` and `characters` tokens from the caller's buckets, or none.
+        """Takes `requests`, `characters` and `work` tokens from the caller's buckets, or none.
 
         Args:
             caller: Whose budget pays (an API key id or a peer address).
             requests: Request tokens wanted (1 per call, 0 for a stream's segments).
             characters: Character tokens wanted.
             limits: The caller's own budgets (zero fields fall back to the defaults).
+            work: Decoding work units wanted.
         """
-        budgets = self.effective(limits)
-        wanted = (
-            ("requests", requests, budgets.requests),
-            ("characters", characters, budgets.characters),
-        )
+        wanted = demands(self.effective(limits), requests, characters, work)
         with self._lock:
             now = self._clock()
             buckets = []
             for kind, amount, capacity in wanted:
-                if capacity <= 0 or amount <= 0:
-                    continue
                 bucket = self._bucket(caller, kind, capacity, now)
                 wait = bucket.wait_time(amount, now)
                 if wait > 0:
-                    return self._refusal(kind, amount, capacity, wait)
+                    return refusal(kind, amount, capacity, wait, self.window_s)
                 buckets.append((bucket, amount))
             for bucket, amount in buckets:
                 bucket.take(amount, now)
@@ -194,24 +254,25 @@ class RateLimiter:
             self._buckets[(caller, kind)] = bucket
         return bucket
 
-    def _refusal(self, kind: str, amount: int, capacity: int, wait: float) -> Decision:
-        window = f"{self.window_s:g} s"
-        if math.isinf(wait):
-            return Decision(
-                allowed=False,
-                limit=kind,
-                retry_after_s=None,
-                message=(
-                    f"this call needs {amount} {kind} but the limit is {capacity} {kind} "
-                    f"per {window}: split it into smaller calls"
-                ),
-            )
-        return Decision(
-            allowed=False,
-            limit=kind,
-            retry_after_s=wait,
-            message=(
-                f"rate limit of {capacity} {kind} per {window} reached: "
-                f"retry in {math.ceil(wait * 10) / 10:g} s"
-            ),
-        )
+
+def default_limits(settings: RateLimitSettings) -> Limits:
+    """The budgets of callers without their own."""
+    return Limits(settings.requests, settings.characters, settings.work)
+
+
+def effective_limits(default: Limits, override: Limits | None) -> Limits:
+    """A caller's budgets: its own where set (non-zero), else `default`'s."""
+    if override is None:
+        return default
+    return Limits(*(getattr(override, k) or getattr(default, k) for k in KINDS))
+
+
+def demands(
+    budgets: Limits, requests: int, characters: int, work: int
+) -> list[tuple[str, int, int]]:
+    """(kind, amount, capacity) of each limited budget a call asks something of."""
+    amounts = (requests, characters, work)
+    wanted = zip(KINDS, amounts, (getattr(budgets, k) for k in KINDS), strict=True)
+    return [
+        (kind, amount, capacity) for kind, amount, capacity in wanted if capacity > 0 and amount > 0
+    ]

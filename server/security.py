@@ -8,14 +8,15 @@ interceptor, registers its services and binds its port (TLS or plaintext).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import grpc
-from dragoman.server.access import AccessControl, RejectHook
+from dragoman.server.access import AccessControl, RejectHook, Surface
 from dragoman.server.admin import AdminServicer, BreakerControl, CacheControl, add_admin_service
-from dragoman.server.auth import Authenticator, AuthSettings
-from dragoman.server.guard import AccessInterceptor
+from dragoman.server.auth import Authenticator, AuthSettings, FailureThrottle
+from dragoman.server.concurrency import Slots
 from dragoman.server.keystore import KeyStore
 from dragoman.server.ratelimit import RateLimiter, RateLimitSettings
 from dragoman.server.tls import TLSSettings, server_credentials
@@ -72,19 +73,24 @@ class Security:
         """True when an admin token is configured (AdminService is served)."""
         return self.auth.admin_token is not None and self.keystore is not None
 
-    def access(self, on_reject: RejectHook | None = None) -> AccessControl:
+    def access(
+        self, on_reject: RejectHook | None = None, slots: Mapping[Surface, Slots] | None = None
+    ) -> AccessControl:
         """The server's one access control, which every transport shares.
 
         Args:
-            on_reject: Told about rate-limit refusals; only the first call's counts.
+            on_reject: Told about refusals by a limit; only the first call's counts.
+            slots: Bounds on calls held at once, per surface; only the first call's count.
         """
         if self._access is None:
-            self._access = AccessControl(self.authenticator, self.limiter, on_reject)
+            self._access = AccessControl(
+                self.authenticator,
+                self.limiter,
+                on_reject,
+                slots=dict(slots or {}),
+                throttle=FailureThrottle.from_settings(self.auth),
+            )
         return self._access
-
-    def interceptors(self, on_reject: RejectHook | None = None) -> list[grpc.ServerInterceptor]:
-        """The access interceptor (put it after logging and the shutdown gate)."""
-        return [AccessInterceptor(self.access(on_reject))]
 
     def add_services(
         self,

@@ -25,6 +25,7 @@ from dragoman.server.http.settings import HttpSettings
 from dragoman.server.ratelimit import RateLimitSettings
 from dragoman.server.reliability import BreakerSettings, CacheSettings
 from dragoman.server.tls import TLSSettings
+from dragoman.server.transport import ConnectionSettings
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
@@ -157,7 +158,8 @@ class Settings(BaseSettings):
         default_model: Model used when a request names none; empty = the first.
         limits: Request limits.
         batching: Cross-request batching.
-        workers: gRPC thread pool size (each in-flight RPC holds one thread).
+        workers: Threads serving translation RPCs (each in-flight RPC holds one); the
+            default `max_concurrent_rpcs`.
         grace_period_s: On SIGTERM/SIGINT, how long in-flight RPCs may take to finish.
         warmup: Run one translation per model before reporting SERVING.
         log_format: `json` (one object per line) or `text`.
@@ -167,8 +169,14 @@ class Settings(BaseSettings):
         tls: TLS / mutual TLS certificate files.
         max_concurrent_rpcs: RPCs served at once (streams count while open); beyond
             it, RESOURCE_EXHAUSTED at once instead of queueing. Health checks,
-            reflection and admin calls are exempt and get 4 extra threads of their
-            own. 0 = `workers`.
+            reflection and admin calls have slots and threads of their own. 0 =
+            `workers`.
+        max_rpcs_per_caller: RPCs one caller (API key, or client address without one)
+            may have in flight; 0 = 3/4 of `max_concurrent_rpcs`.
+        max_streams_per_caller: Streams one caller may have open; 0 = half of
+            `max_concurrent_rpcs`.
+        connections: Per-connection bounds and how long calls may keep the server
+            waiting for their messages.
         cache: The per-segment translation cache (in process unless a URL is set).
         cache_url: Redis/Dragonfly URL for the cache (`DRAGOMAN_CACHE_URL`); wins
             over `cache.url`. `redis://:password@host:6379/0` authenticates,
@@ -210,6 +218,9 @@ class Settings(BaseSettings):
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     tls: TLSSettings = Field(default_factory=TLSSettings)
     max_concurrent_rpcs: int = Field(default=0, ge=0)
+    max_rpcs_per_caller: int = Field(default=0, ge=0)
+    max_streams_per_caller: int = Field(default=0, ge=0)
+    connections: ConnectionSettings = Field(default_factory=ConnectionSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     cache_url: str = ""
     cache_secret: SecretStr = SecretStr("")

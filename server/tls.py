@@ -23,10 +23,12 @@ class TLSSettings(BaseModel):
     Attributes:
         cert: Server certificate chain (PEM).
         key: The certificate's private key (PEM).
-        client_ca: CA bundle (PEM) that client certificates must chain to; enables
-            mutual TLS.
+        client_ca: CA bundle (PEM) that client certificates must chain to; needs
+            `require_client_cert` (mutual TLS).
         require_client_cert: Refuse clients without a certificate signed by
-            `client_ca` (mutual TLS). Without it, a client certificate is optional.
+            `client_ca` (mutual TLS). gRPC Python servers cannot ask for an optional
+            client certificate (they require one or never ask), so `client_ca` without
+            it is refused rather than silently leaving certificates unchecked.
     """
 
     cert: str = ""
@@ -47,6 +49,12 @@ class TLSSettings(BaseModel):
             raise ValueError("tls.require_client_cert needs tls.client_ca to check clients with")
         if self.client_ca and not self.cert:
             raise ValueError("tls.client_ca needs tls.cert and tls.key (mutual TLS is TLS)")
+        if self.client_ca and not self.require_client_cert:
+            raise ValueError(
+                "tls.client_ca without tls.require_client_cert: a gRPC Python server either "
+                "requires client certificates or never asks for one, so certificates would "
+                "go unchecked; set tls.require_client_cert (mutual TLS) or drop tls.client_ca"
+            )
         return self
 
 

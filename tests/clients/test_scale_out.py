@@ -106,6 +106,8 @@ def servers(served_model, tmp_path: Path) -> Iterator[list[tuple[subprocess.Pope
             "--model", f"{served_model.name}={served_model.path}", "--device", "cpu",
             "--host", "127.0.0.1", "--port", str(port), "--intra-threads", "1",
             "--workers", "100", "--grace-period", "3", "--log-format", "text",
+            # One client process opens every stream: it may use every slot.
+            "--max-rpcs-per-caller", "100", "--max-streams-per-caller", "100",
             "--log-level", "WARNING", "--no-http",
         ]  # fmt: skip
         log = (tmp_path / f"server-{i}.log").open("wb")

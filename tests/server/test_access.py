@@ -10,6 +10,7 @@ from dragoman.server.keystore import KeyStore
 from dragoman.server.ratelimit import Limits, RateLimiter
 
 DETECT = "/dragoman.translation.v1.TranslationService/DetectLanguage"
+HEALTH = "/grpc.health.v1.Health/Check"
 
 
 class Clock:
@@ -52,9 +53,12 @@ def test_a_refused_call_raises_with_its_decision_and_pays_nothing() -> None:
     assert access.usage(principal) == (60, 100)
     clock.now += 3.0  # 10 characters per second come back
     assert access.usage(principal) == (30, 100)
-    # Methods outside the metered list are free.
-    for _ in range(5):
+    # Every TranslationService method is metered (DetectLanguage reads up to 1M
+    # characters); health checks are not.
+    with pytest.raises(RateLimited):
         access.admit(DETECT, None, "ipv4:10.0.0.1:4", characters=1000)
+    for _ in range(5):
+        access.admit(HEALTH, None, "ipv4:10.0.0.1:4")
 
 
 def test_usage_without_limits_is_zero() -> None:

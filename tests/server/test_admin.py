@@ -19,13 +19,14 @@ from dragoman.engine.cache import CacheConfig, MemoryCache
 from dragoman.server.access import AccessControl
 from dragoman.server.admin import AdminServicer, add_admin_service
 from dragoman.server.auth import Authenticator
+from dragoman.server.edge import EdgeInterceptor
 from dragoman.server.guard import AccessInterceptor
 from dragoman.server.keystore import KeyStore
 
 from dragoman.admin.v1 import admin_service_pb2 as apb
 from dragoman.admin.v1 import admin_service_pb2_grpc as apb_grpc
 
-TOKEN = "admin-test-token"
+TOKEN = "admin-test-token-of-32-characters!"
 ADMIN = (("authorization", f"Bearer {TOKEN}"),)
 
 
@@ -43,9 +44,11 @@ def parts(tmp_path: Path) -> Iterator[dict[str, Any]]:
     cache = MemoryCache(CacheConfig(ttl_seconds=600, max_entries=100))
     config = BreakerConfig(failure_threshold=2, reset_timeout=30.0)
     breaker = CircuitBreaker(config, clock=Clock())
+    access = AccessInterceptor(AccessControl(Authenticator(keys, TOKEN, True)))
+    readers = futures.ThreadPoolExecutor(max_workers=4)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=4),
-        interceptors=[AccessInterceptor(AccessControl(Authenticator(keys, TOKEN, True)))],
+        interceptors=[EdgeInterceptor([access], {}, readers)],
     )
     add_admin_service(server, AdminServicer(keys, cache, breaker, config))
     port = server.add_insecure_port("127.0.0.1:0")
@@ -58,6 +61,7 @@ def parts(tmp_path: Path) -> Iterator[dict[str, Any]]:
             "keys": keys,
         }
     server.stop(grace=None)
+    readers.shutdown()
     keys.close()
 
 

@@ -16,7 +16,7 @@ import pytest
 from dragoman.translation.v1 import translation_service_pb2 as pb
 from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
 
-TOKEN = "process-admin-token"
+TOKEN = "process-admin-token-0123456789abcde"
 
 
 def admin(port: int, *argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

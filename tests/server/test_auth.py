@@ -19,7 +19,7 @@ from dragoman.admin.v1 import admin_service_pb2_grpc as apb_grpc
 from dragoman.translation.v1 import translation_service_pb2 as pb
 from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
 
-ADMIN_TOKEN = "test-admin-token-0123456789"
+ADMIN_TOKEN = "test-admin-token-0123456789abcdefghij"
 ADMIN = (("authorization", f"Bearer {ADMIN_TOKEN}"),)
 
 
@@ -253,7 +253,7 @@ def test_admin_service_absent_without_token(server_factory: Any) -> None:
 def test_serve_flags_and_environment_merge(monkeypatch: pytest.MonkeyPatch) -> None:
     from dragoman.server import cli
 
-    monkeypatch.setenv("DRAGOMAN_AUTH__ADMIN_TOKEN", "from-env")
+    monkeypatch.setenv("DRAGOMAN_AUTH__ADMIN_TOKEN", "from-env-0123456789abcdefghijklmnopq")
     monkeypatch.setenv("DRAGOMAN_RATE_LIMIT__REQUESTS", "7")
     parser = argparse.ArgumentParser()
     cli.configure(parser)
@@ -261,8 +261,70 @@ def test_serve_flags_and_environment_merge(monkeypatch: pytest.MonkeyPatch) -> N
     settings = cli.settings_from_args(parser.parse_args([*argv, "--max-concurrent-rpcs", "9"]))
     assert settings.auth.enabled and settings.auth.key_db == "k.db"
     assert settings.auth.admin_token is not None
-    assert settings.auth.admin_token.get_secret_value() == "from-env"
+    assert settings.auth.admin_token.get_secret_value() == "from-env-0123456789abcdefghijklmnopq"
     assert (settings.tls.cert, settings.tls.key) == ("c.pem", "k.pem")
     assert settings.rate_limit.requests == 7 and not settings.rate_limit.enabled
     assert settings.max_concurrent_rpcs == 9
-    assert "from-env" not in repr(settings)
+    assert "from-env-0123456789abcdefghijklmnopq" not in repr(settings)
+
+
+def test_an_admin_token_shorter_than_32_characters_is_refused() -> None:
+    from dragoman.server.settings import Settings
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="31 characters; use at least 32"):
+        Settings(auth={"admin_token": "x" * 31})
+    assert Settings(auth={"admin_token": "x" * 32}).auth.admin_token is not None
+
+
+def test_wrong_credentials_are_throttled_per_address(server_factory: Any, tmp_path: Path) -> None:
+    app = server_factory(
+        auth={
+            "enabled": True,
+            "key_db": str(tmp_path / "keys.sqlite3"),
+            "admin_token": ADMIN_TOKEN,
+            "max_failures": 3,
+            "failure_window_s": 600,
+        }
+    )
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        stub = pb_grpc.TranslationServiceStub(channel)
+        good = new_key(apb_grpc.AdminServiceStub(channel), display_name="good").secret
+        wrong = bearer("dgm_0123456789abcdef_guess")
+        for _ in range(3):
+            with pytest.raises(grpc.RpcError) as info:
+                translate(stub, wrong)
+            assert info.value.code() is grpc.StatusCode.UNAUTHENTICATED
+        # The budget is spent: credentials from this address are refused unchecked,
+        # the right one too, and the admin token (guessing it is guessing too).
+        for metadata in (wrong, bearer(good), ADMIN):
+            with pytest.raises(grpc.RpcError) as info:
+                translate(stub, metadata)
+            assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "too many wrong API keys or admin tokens" in info.value.details()
+            assert int(dict(info.value.trailing_metadata())["retry-after"]) > 0
+        with pytest.raises(grpc.RpcError) as info:
+            translate(stub)  # no credential: nothing guessed, the usual answer
+        assert info.value.code() is grpc.StatusCode.UNAUTHENTICATED
+        health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
+        assert health.status == health_pb2.HealthCheckResponse.SERVING
+    refused = app.metrics.registry.get_sample_value(
+        "dragoman_rate_limited_total", {"rpc": "TranslateText", "limit": "auth_failures"}
+    )
+    assert refused == 3
+
+
+def test_failure_budget_refills_over_the_window() -> None:
+    from dragoman.server.auth import FailureThrottle
+    from dragoman.server.ratelimit import RateLimited
+
+    now = [0.0]
+    throttle = FailureThrottle(max_failures=2, window_s=60.0, clock=lambda: now[0])
+    throttle.failed("ipv4:10.0.0.1")
+    throttle.failed("ipv4:10.0.0.1")
+    with pytest.raises(RateLimited) as refused:
+        throttle.check("ipv4:10.0.0.1")
+    assert refused.value.decision.retry_after_s == pytest.approx(30.0)
+    throttle.check("ipv4:10.0.0.2")  # addresses are separate
+    now[0] += 30.0  # one failure's worth comes back
+    throttle.check("ipv4:10.0.0.1")

@@ -19,7 +19,7 @@ from dragoman.admin.v1 import admin_service_pb2_grpc as apb_grpc
 from dragoman.translation.v1 import translation_service_pb2 as pb
 from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
 
-ADMIN_TOKEN = "limits-admin-token"
+ADMIN_TOKEN = "limits-admin-token-0123456789abcdef"
 ADMIN = (("authorization", f"Bearer {ADMIN_TOKEN}"),)
 WINDOW_S = 600.0  # long enough that no token comes back during a test
 
@@ -193,7 +193,7 @@ def test_max_concurrent_rpcs(server_factory: Any) -> None:
             with pytest.raises(grpc.RpcError) as info:
                 translate(stub, ["the cat"])
             assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
-            assert "2 concurrent RPCs" in info.value.details()
+            assert "maximum of 2 concurrent" in info.value.details()
             assert details(info.value)[0] == pytest.approx(1.0)
             # Probes are exempt: a busy server is not an unhealthy one.
             health = health_pb2_grpc.HealthStub(channel)
@@ -274,13 +274,76 @@ def test_keys_bring_their_limits_before_auth_is_required(
 
 
 @pytest.mark.parametrize(
-    ("workers", "setting", "expected"),
-    [(64, 0, (64, 68)), (8, 2, (2, 12)), (4, 100, (100, 104))],
-    ids=["default", "below-workers", "above-workers"],
+    ("total", "per_caller", "streams", "expected"),
+    [(64, 0, 0, (64, 48, 32)), (2, 0, 0, (2, 2, 2)), (100, 10, 3, (100, 10, 3))],
+    ids=["default", "small", "set"],
 )
-def test_thread_plan_keeps_threads_for_probes(
-    workers: int, setting: int, expected: tuple[int, int]
+def test_slot_plan_keeps_threads_to_refuse_with(
+    total: int, per_caller: int, streams: int, expected: tuple[int, int, int]
 ) -> None:
-    from dragoman.server.concurrency import plan_threads
+    from dragoman.server.access import Surface
+    from dragoman.server.transport import SPARE_THREADS, Capacity, slot_limits
 
-    assert plan_threads(workers, setting) == expected
+    limits = slot_limits(total, per_caller, streams)
+    assert (limits.total, limits.per_caller, limits.streams_per_caller) == expected
+    capacity = Capacity.plan(limits)
+    try:
+        # Each class of call has its own threads: slots plus spares to refuse with.
+        for surface, slots in capacity.slots.items():
+            pool = capacity.pools[surface]
+            assert pool._max_workers == slots.limits.total + SPARE_THREADS
+        assert capacity.slots[Surface.TRANSLATION].limits == limits
+    finally:
+        capacity.shutdown()
+
+
+def test_every_translation_rpc_pays_a_request(server_factory: Any) -> None:
+    app = server_factory(rate_limit={"enabled": True, "window_s": WINDOW_S, "requests": 3})
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        stub = pb_grpc.TranslationServiceStub(channel)
+        stub.ListModels(pb.ListModelsRequest(), timeout=10)
+        stub.ListLanguages(pb.ListLanguagesRequest(), timeout=10)
+        stub.DetectLanguage(pb.DetectLanguageRequest(contents=["the cat"]), timeout=10)
+        with pytest.raises(grpc.RpcError) as info:
+            stub.ListModels(pb.ListModelsRequest(), timeout=10)
+        assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "rate limit of 3 requests" in info.value.details()
+        health = health_pb2_grpc.HealthStub(channel)
+        for _ in range(5):  # probes are never charged
+            health.Check(health_pb2.HealthCheckRequest(), timeout=10)
+
+
+def test_detect_language_pays_its_characters(server_factory: Any) -> None:
+    app = server_factory(rate_limit={"enabled": True, "window_s": WINDOW_S, "characters": 1000})
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        stub = pb_grpc.TranslationServiceStub(channel)
+        request = pb.DetectLanguageRequest(contents=["the cat sees the dog. " * 70])
+        with pytest.raises(grpc.RpcError) as info:
+            stub.DetectLanguage(request, timeout=10)
+    assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "needs 1,540 characters but the limit is 1,000" in info.value.details()
+
+
+def test_work_prices_beams_alternatives_and_output_budget(server_factory: Any) -> None:
+    app = server_factory(rate_limit={"enabled": True, "window_s": WINDOW_S, "work": 100_000})
+    texts = ["the cat"] * 64
+    costly = pb.TranslationOptions(beam_size=16, num_alternatives=8, max_output_tokens=1024)
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        stub = pb_grpc.TranslationServiceStub(channel)
+        request = pb.TranslateTextRequest(
+            contents=texts, target_language_code="fra_Latn", options=costly
+        )
+        with pytest.raises(grpc.RpcError) as info:
+            stub.TranslateText(request, timeout=30)
+        error: Any = info.value
+        # 64 texts x 1,024 tokens x 16 hypotheses: more than a whole window's budget.
+        assert error.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "needs 1,048,576 work units" in error.details()
+        assert "lower beam_size, num_alternatives or max_output_tokens" in error.details()
+        assert details(error)[0] is None, "no retry can help"
+        # The same texts, greedy with the default output budget: 64 x 3 tokens.
+        greedy = pb.TranslationOptions(quality=pb.QUALITY_FAST)
+        request = pb.TranslateTextRequest(
+            contents=texts, target_language_code="fra_Latn", options=greedy
+        )
+        assert len(stub.TranslateText(request, timeout=60).translations) == 64

@@ -188,3 +188,46 @@ def test_scrape_after_traffic_finds_every_metric(server_factory: Any, redis_serv
     scraped = {name for name, _ in samples}
     for spec in METRICS:
         assert any(_base_name(n, {spec.name}) == spec.name for n in scraped), spec.name
+
+
+def _series(app: App, name: str) -> set[tuple[tuple[str, str], ...]]:
+    return {
+        tuple(sorted(sample.labels.items()))
+        for family in app.metrics.registry.collect()  # type: ignore[union-attr]
+        for sample in family.samples
+        if sample.name == name
+    }
+
+
+def test_label_values_stay_a_fixed_set_whatever_callers_send(server_factory: Any) -> None:
+    # 1,000 distinct codes that all resolve (a private-use subtag is dropped), and as
+    # many that do not: the series are those of the model's own codes, and `invalid`.
+    app = server_factory()
+    from concurrent.futures import ThreadPoolExecutor
+
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        stub = pb_grpc.TranslationServiceStub(channel)
+
+        def call(index: int) -> None:
+            request = pb.TranslateTextRequest(
+                contents=["the cat"],
+                source_language_code=f"en-x{index:06d}",
+                target_language_code=f"fr-x{index:06d}",
+            )
+            stub.TranslateText(request, timeout=60)
+            bogus = pb.TranslateTextRequest(
+                contents=["the cat"], target_language_code=f"zz-{index:06d}", model=f"m{index}"
+            )
+            try:
+                stub.TranslateText(bogus, timeout=60)
+            except grpc.RpcError as error:
+                assert error.code() is grpc.StatusCode.NOT_FOUND
+
+        call(0)
+        before = _series(app, "dragoman_requests_total")
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(call, range(1, 1000)))
+        after = _series(app, "dragoman_requests_total")
+    assert after == before
+    pairs = {dict(labels)["language_pair"] for labels in after}
+    assert pairs == {"eng_Latn->fra_Latn", "-"}

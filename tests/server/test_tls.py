@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from dragoman.server.tls import TLSSettings, channel_credentials
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import HealthServicer
 
 from dragoman.translation.v1 import translation_service_pb2 as pb
 from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
@@ -181,12 +184,45 @@ def test_certificate_is_reloaded_when_files_change(
         {"key": "a.key"},
         {"cert": "a", "key": "b", "require_client_cert": True},
         {"client_ca": "ca.pem"},
+        {"cert": "a", "key": "b", "client_ca": "ca.pem"},
     ],
-    ids=["cert-without-key", "key-without-cert", "mtls-without-ca", "ca-without-cert"],
+    ids=[
+        "cert-without-key",
+        "key-without-cert",
+        "mtls-without-ca",
+        "ca-without-cert",
+        "ca-without-require",
+    ],
 )
 def test_inconsistent_tls_settings_are_refused(fields: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         TLSSettings(**fields)
+
+
+def test_grpc_never_asks_for_an_optional_client_certificate(pki: dict[str, Any]) -> None:
+    # Why `client_ca` needs `require_client_cert`: with a client CA but no requirement,
+    # gRPC does not even ask, so a certificate from an untrusted CA goes unnoticed. If
+    # gRPC Python ever verifies optional certificates, this fails: allow the setting.
+    server, stranger = pki["server"], pki["rogue_client"]
+    credentials = grpc.ssl_server_credentials(
+        [(server.key.read_bytes(), server.cert.read_bytes())],
+        root_certificates=pki["good"].pem.read_bytes(),
+        require_client_auth=False,
+    )
+    grpc_server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    health = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, grpc_server)
+    port = grpc_server.add_secure_port("127.0.0.1:0", credentials)
+    grpc_server.start()
+    try:
+        client = channel_credentials(
+            str(pki["good"].pem), cert=str(stranger.cert), key=str(stranger.key)
+        )
+        with grpc.secure_channel(f"localhost:{port}", client) as channel:
+            check = health_pb2_grpc.HealthStub(channel).Check
+            assert check(health_pb2.HealthCheckRequest(), timeout=10).status is not None
+    finally:
+        grpc_server.stop(None)
 
 
 def test_missing_certificate_file_is_named(server_factory: Any, tmp_path: Path) -> None:
@@ -209,7 +245,10 @@ def test_admin_cli_over_mutual_tls(
     server, client = pki["server"], pki["client"]
     app = server_factory(
         load=False,
-        auth={"key_db": str(tmp_path / "k.db"), "admin_token": "tls-admin"},
+        auth={
+            "key_db": str(tmp_path / "k.db"),
+            "admin_token": "tls-admin-token-0123456789abcdefghi",
+        },
         tls={
             "cert": str(server.cert),
             "key": str(server.key),
@@ -218,7 +257,7 @@ def test_admin_cli_over_mutual_tls(
         },
     )
     token_file = tmp_path / "token"
-    token_file.write_text("tls-admin\n", encoding="utf-8")
+    token_file.write_text("tls-admin-token-0123456789abcdefghi\n", encoding="utf-8")
     monkeypatch.delenv("DRAGOMAN_ADMIN_TOKEN", raising=False)
     base = ["--address", f"localhost:{app.port}", "--admin-token-file", str(token_file)]
     tls = ["--tls-ca", str(pki["good"].pem)]
