@@ -225,6 +225,7 @@ class TranslationEngine:
         self, texts: Sequence[str], model: str = "", max_candidates: int = 3
     ) -> list[list[LanguageCandidate]]:
         """Language candidates of each text, mapped to `model`'s codes, best first."""
+        check_name(model, "model")
         check_contents(texts, self.limits)
         with self.registry.lease(model, CallContext()) as version:
             return [detect_candidates(version.model, text, max_candidates) for text in texts]

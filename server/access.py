@@ -159,8 +159,9 @@ class AccessControl:
             if error.guess and self.throttle is not None:
                 self.throttle.failed(address)
             raise
-        if credential and principal.role is Role.ANONYMOUS and self.throttle is not None:
-            self.throttle.failed(address)  # a key that does not verify, where keys are optional
+        # With keys optional (auth off), a key that does not verify makes the caller
+        # anonymous: not a refusal, and not counted (clients that must send some key,
+        # as DeepL's do, would be locked out).
         return principal
 
     def limited(self, principal: Principal, method: str) -> bool:

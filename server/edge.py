@@ -12,6 +12,8 @@ holds a thread (and a slot) for as long as its connection lives. So the edge
   `receive_timeout_s` of the call's start, each later one within
   `stream_idle_timeout_s` of the server asking for it, else the call ends with
   DEADLINE_EXCEEDED (a reader thread waits on gRPC, the call's thread on a future);
+- ends streams between two messages with UNAVAILABLE once the server drains, so that a
+  drain lasts as long as the work in progress, not the grace period;
 - answers request bytes that do not parse with INVALID_ARGUMENT (gRPC's own answer is
   INTERNAL "Exception deserializing request!");
 - runs each class of method (`Surface`) on its own thread pool, so that health checks
@@ -21,6 +23,7 @@ holds a thread (and a slot) for as long as its connection lives. So the edge
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass
@@ -84,6 +87,8 @@ class Timeouts:
 
 
 _END = object()
+#: How often a waiting read looks whether the server started draining.
+_POLL_S = 0.25
 
 
 def _pull(requests: Iterator[Any]) -> Any:
@@ -106,9 +111,11 @@ class BoundedRequests:
         context: grpc.ServicerContext,
         readers: futures.Executor,
         timeouts: Timeouts,
+        draining: Callable[[], bool] = lambda: False,
     ) -> None:
         self._raw, self._context, self._readers = raw, context, readers
         self._timeouts = timeouts
+        self._draining = draining
         self._received = 0
 
     def __iter__(self) -> Iterator[Any]:
@@ -117,13 +124,22 @@ class BoundedRequests:
     def __next__(self) -> Any:
         first = self._received == 0
         timeout = self._timeouts.receive_s if first else self._timeouts.stream_idle_s
+        deadline = time.monotonic() + timeout
         pending = self._readers.submit(_pull, self._raw)
-        try:
-            message = pending.result(timeout=timeout)
-        except futures.TimeoutError:
-            # Ending the call also wakes the reader thread (its read fails).
-            self._context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, _idle_message(first, timeout))
-            raise  # unreachable: abort raises
+        while True:
+            if not first and self._draining():
+                # A stream never ends by itself: end it between two messages, so that
+                # a drain waits for the work in progress, not for the grace period.
+                self._context.abort(grpc.StatusCode.UNAVAILABLE, _DRAINING)
+            try:
+                message = pending.result(timeout=min(_POLL_S, deadline - time.monotonic()))
+                break
+            except futures.TimeoutError:
+                if time.monotonic() >= deadline:
+                    # Ending the call also wakes the reader thread (its read fails).
+                    self._context.abort(
+                        grpc.StatusCode.DEADLINE_EXCEEDED, _idle_message(first, timeout)
+                    )
         if message is _END:
             raise StopIteration
         if isinstance(message, Malformed):
@@ -135,6 +151,12 @@ class BoundedRequests:
             )
         self._received += 1
         return message
+
+
+_DRAINING = (
+    "the server is shutting down: open the stream again (on another replica) and send "
+    "again the segments that got no final result"
+)
 
 
 def _idle_message(first: bool, timeout: float) -> str:
@@ -173,6 +195,7 @@ class EdgeInterceptor(grpc.ServerInterceptor):
         pools: The thread pool of each surface; surfaces without one use the server's.
         readers: Threads that wait for request messages.
         timeouts: The waits allowed for messages.
+        draining: True once the server drains: streams then end at their next read.
     """
 
     def __init__(
@@ -181,11 +204,13 @@ class EdgeInterceptor(grpc.ServerInterceptor):
         pools: Mapping[Surface, futures.ThreadPoolExecutor],
         readers: futures.Executor,
         timeouts: Timeouts = Timeouts(),
+        draining: Callable[[], bool] = lambda: False,
     ) -> None:
         self._layers = tuple(layers)
         self._pools = pools
         self._readers = readers
         self._timeouts = timeouts
+        self._draining = draining
 
     def intercept_service(
         self,
@@ -204,10 +229,11 @@ class EdgeInterceptor(grpc.ServerInterceptor):
         return self._handler(handler, self._bounded(behavior), surface_of(method))
 
     def _bounded(self, behavior: Behavior) -> Behavior:
-        readers, timeouts = self._readers, self._timeouts
+        readers, timeouts, draining = self._readers, self._timeouts, self._draining
 
         def bounded(raw: Iterator[Any], context: grpc.ServicerContext) -> Any:
-            return behavior(BoundedRequests(raw, context, readers, timeouts), context)
+            requests = BoundedRequests(raw, context, readers, timeouts, draining)
+            return behavior(requests, context)
 
         return bounded
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from dragoman.engine.options import BOUNDS
+from dragoman.engine.validation import DEFAULT_BEAM_SIZE, OPTION_BOUNDS
 from dragoman.server.access import (
     DETECT_LANGUAGE,
     STREAM_TRANSLATE_DOCUMENT,
@@ -40,9 +40,9 @@ from dragoman.server.access import (
     translation_work,
 )
 from dragoman.server.auth import AuthError, Principal
-from dragoman.server.convert import BEAM_BY_QUALITY
 from dragoman.server.interceptors import Behavior, CallInterceptor
 from dragoman.server.ratelimit import Decision
+from dragoman.server.wire import BEAM_BY_QUALITY
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -55,14 +55,14 @@ Coster = Callable[[Any, Any], tuple[int, int]]
 def _bounded(value: float, option: str) -> int:
     # Unvalidated fields: an absurd value is refused by validation with
     # INVALID_ARGUMENT, not priced out of every budget with RESOURCE_EXHAUSTED.
-    return int(min(max(value, 0), BOUNDS[option].high))
+    return int(min(max(value, 0), OPTION_BOUNDS[option].high))
 
 
 def _work(lengths: list[int], options: Any, glossary: Any, do_not_translate: Any) -> int:
-    beam = _bounded(options.beam_size, "beam_size") or BEAM_BY_QUALITY.get(options.quality, 1)
+    beam = _bounded(options.beam_size, "beam_size") or BEAM_BY_QUALITY.get(options.quality, 0)
     return translation_work(
         lengths,
-        beam_size=beam,
+        beam_size=beam or DEFAULT_BEAM_SIZE,
         num_alternatives=_bounded(options.num_alternatives, "num_alternatives"),
         max_output_tokens=_bounded(options.max_output_tokens, "max_output_tokens"),
         glossary_entries=len(glossary.entries) + len(do_not_translate),

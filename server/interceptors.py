@@ -194,6 +194,7 @@ class ShutdownGate(CallInterceptor):
         self._cond = threading.Condition()
         self._in_flight = 0
         self._closed = False
+        self._last_arrival = time.monotonic()
 
     @property
     def in_flight(self) -> int:
@@ -205,6 +206,12 @@ class ShutdownGate(CallInterceptor):
         """Everything but health and reflection."""
         return not method.startswith(self.EXEMPT_PREFIXES)
 
+    @property
+    def closed(self) -> bool:
+        """True once `close` was called (the server drains)."""
+        with self._cond:
+            return self._closed
+
     def close(self) -> None:
         """Refuses every RPC from now on."""
         with self._cond:
@@ -215,6 +222,24 @@ class ShutdownGate(CallInterceptor):
         with self._cond:
             return self._cond.wait_for(lambda: self._in_flight == 0, timeout=timeout)
 
+    def wait_quiet(self, quiet_s: float, timeout: float) -> bool:
+        """Waits until no RPC is in flight and none arrived for `quiet_s`; False on timeout.
+
+        A drain uses it before closing connections: callers that still send calls here
+        (refused with UNAVAILABLE, which they retry elsewhere) have not noticed the
+        drain yet, and a call that reaches a closing server is CANCELLED instead.
+        """
+        end = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                waited = now - self._last_arrival
+                if self._in_flight == 0 and waited >= quiet_s:
+                    return True
+                if now >= end:
+                    return False
+                self._cond.wait(min(end - now, max(quiet_s - waited, 0.01)))
+
     def enter(self) -> bool:
         """Counts one more call in flight; False (nothing counted) once closed.
 
@@ -222,6 +247,7 @@ class ShutdownGate(CallInterceptor):
         so that a drain waits for its requests too.
         """
         with self._cond:
+            self._last_arrival = time.monotonic()
             if self._closed:
                 return False
             self._in_flight += 1

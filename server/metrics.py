@@ -339,28 +339,21 @@ class LabelValues:
         return table
 
 
-Labeler = Callable[[LabelValues, Any, Any], tuple[str, str]]
+Labeler = Callable[[Any, Any], tuple[str, str]]
 
 
-def _pair(values: LabelValues, model: str, source: str, target: str) -> str:
-    return f"{values.code(model, source)}->{values.code(model, target)}"
-
-
-def _translate_labels(values: LabelValues, request: Any, response: Any) -> tuple[str, str]:
+def _translate_labels(request: Any, response: Any) -> tuple[str, str]:
     first = response.translations[0]  # the source is the one the server resolved
-    pair = _pair(values, first.model, first.detected_language_code, request.target_language_code)
-    return values.model(first.model), pair
+    return first.model, f"{first.detected_language_code}->{request.target_language_code}"
 
 
-def _stream_labels(values: LabelValues, request: Any, response: Any) -> tuple[str, str]:
+def _stream_labels(request: Any, response: Any) -> tuple[str, str]:
     target = request.config.target_language_code
-    pair = _pair(values, response.model, response.detected_language_code, target)
-    return values.model(response.model), pair
+    return response.model, f"{response.detected_language_code}->{target}"
 
 
-#: Method -> labeler of (model, language pair) from the first request message and the
-#: first response. Only successful calls are labelled, with canonical values only
-#: (`LabelValues`): label values must stay a bounded set whatever callers send.
+#: Method -> labeler of (model, `source->target`) from the first request message and the
+#: first response, as sent; `CallRecord.end` keeps only canonical values (`LabelValues`).
 LABELERS: dict[str, Labeler] = {
     "/dragoman.translation.v1.TranslationService/TranslateText": _translate_labels,
     "/dragoman.translation.v1.TranslationService/StreamTranslateText": _stream_labels,
@@ -392,14 +385,25 @@ class CallRecord:
 
     def response(self, request: Any, response: Any) -> None:
         """Labels the call from its first request and a response (once)."""
-        values = self.metrics.label_values
-        if self.labeler is None or values is None or request is None:
+        if self.labeler is None or request is None or self.labels != (NONE, NONE):
             return
-        if self.labels == (NONE, NONE):
-            try:
-                self.labels = self.labeler(values, request, response)
-            except (AttributeError, IndexError, TypeError, ValueError):
-                logger.debug("no metric labels for %s", self.method, exc_info=True)
+        try:
+            self.labels = self.labeler(request, response)
+        except (AttributeError, IndexError, TypeError, ValueError):
+            logger.debug("no metric labels for %s", self.method, exc_info=True)
+
+    def _canonical(self) -> tuple[str, str]:
+        """`labels` with only loaded models and their own codes (`invalid` otherwise).
+
+        Every transport's labels pass here, so whatever a caller sent, the label values
+        stay a bounded set.
+        """
+        values = self.metrics.label_values
+        model, pair = self.labels
+        if values is None or (model, pair) == (NONE, NONE):
+            return NONE, NONE
+        source, _, target = pair.partition("->")
+        return values.model(model), f"{values.code(model, source)}->{values.code(model, target)}"
 
     @contextmanager
     def counting(self, context: grpc.ServicerContext) -> Iterator[None]:
@@ -425,7 +429,7 @@ class CallRecord:
 
     def end(self, name: str) -> None:
         """Counts the call as ended with status code `name` (`OK`, `INVALID_ARGUMENT`, ...)."""
-        model, pair = self.labels if name == "OK" else (NONE, NONE)
+        model, pair = self._canonical() if name == "OK" else (NONE, NONE)
         m = self.metrics
         m.get("dragoman_in_flight_requests").labels(self.rpc).dec()
         m.get("dragoman_requests").labels(self.rpc, name, model, pair).inc()

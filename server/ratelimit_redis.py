@@ -111,7 +111,9 @@ class SharedRateLimiter:
         import redis
 
         client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
-        return cls(client, settings.window_s, default_limits(settings), RateLimiter.from_settings(settings))
+        return cls(
+            client, settings.window_s, default_limits(settings), RateLimiter.from_settings(settings)
+        )
 
     def effective(self, override: Limits | None) -> Limits:
         """A caller's budgets: its own where set (non-zero), else the defaults."""

@@ -29,8 +29,10 @@ def compose() -> dict[str, Any]:
 
 
 def substitute(value: str) -> str:
-    """Compose's `${VAR:-default}` with the defaults (the tests set no variables)."""
-    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
+    """Compose's `${VAR:-default}` with the defaults (the tests set no variables), and
+    required `${VAR:?message}` ones with a stand-in."""
+    value = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
+    return re.sub(r"\$\{([A-Z_]+):\?[^}]*\}", r"<\1>", value)
 
 
 def bind_mounts(service: dict[str, Any]) -> list[tuple[Path, str, str]]:
@@ -112,18 +114,35 @@ def test_server_configs_are_valid(compose: dict[str, Any]) -> None:
 def test_environment_names_real_settings(
     compose: dict[str, Any], check_env: Callable[[dict[str, str]], None]
 ) -> None:
-    check_env(compose["services"]["dragoman"]["environment"])
+    environment = compose["services"]["dragoman"]["environment"]
+    check_env({name: substitute(value) for name, value in environment.items()})
     gpu = yaml.safe_load((DEPLOY / "compose" / "gpu.yml").read_text(encoding="utf-8"))
     check_env(gpu["services"]["dragoman"]["environment"])
 
 
 def test_cache_url_names_the_dragonfly_service(compose: dict[str, Any]) -> None:
     url = compose["services"]["dragoman"]["environment"]["DRAGOMAN_CACHE_URL"]
-    assert url == "redis://dragonfly:6379/0"
+    assert substitute(url) == "redis://:<DRAGONFLY_PASSWORD>@dragonfly:6379/0"
     assert "6379" in [str(p) for p in compose["services"]["dragonfly"]["expose"]]
 
 
-def test_prometheus_scrapes_dragoman_and_dragonfly(compose: dict[str, Any]) -> None:
+def test_dragonfly_needs_a_password_and_only_dragoman_reaches_it(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    dragonfly, dragoman = services["dragonfly"], services["dragoman"]
+    # Required variables (`:?`): compose refuses to start without them.
+    password = dragonfly["environment"]["DFLY_requirepass"]
+    assert substitute(password) == "<DRAGONFLY_PASSWORD>" and ":?" in password
+    assert ":?" in dragoman["environment"]["DRAGOMAN_CACHE_SECRET"]
+    assert "requirepass" not in " ".join(dragonfly["command"])  # never in `ps`
+    assert "ports" not in dragonfly, "the cache is never published"
+    # Its only network is internal, and dragoman is the only other service on it.
+    assert dragonfly["networks"] == ["cache"]
+    assert compose["networks"]["cache"]["internal"] is True
+    on_cache = {name for name, s in services.items() if "cache" in s.get("networks", [])}
+    assert on_cache == {"dragoman", "dragonfly"}
+
+
+def test_prometheus_scrapes_dragoman(compose: dict[str, Any]) -> None:
     config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
     targets = {
         job["job_name"]: target
@@ -133,7 +152,7 @@ def test_prometheus_scrapes_dragoman_and_dragonfly(compose: dict[str, Any]) -> N
     }
     assert targets["dragoman"] == "dragoman:9464"
     assert "9464" in published(compose["services"]["dragoman"])
-    assert targets["dragonfly"] == "dragonfly:6379"
+    assert "dragonfly" not in targets, "Dragonfly is on a network Prometheus is not on"
     mounts = {t: s for s, t, _ in bind_mounts(compose["services"]["prometheus"])}
     assert mounts["/etc/prometheus/prometheus.yml"] == DEPLOY / "prometheus" / "prometheus.yml"
 

@@ -87,7 +87,8 @@ def test_rendered_overlay_is_valid(overlay: str, render: Render) -> None:
     kinds = sorted(o["kind"] for o in objects)
     assert kinds == sorted(
         ["ConfigMap", "ConfigMap", "Deployment", "Deployment", "HorizontalPodAutoscaler",
-         "PersistentVolumeClaim", "PodDisruptionBudget", "Service", "Service", "Service"]
+         "NetworkPolicy", "PersistentVolumeClaim", "PodDisruptionBudget", "Service", "Service",
+         "Service"]
     )  # fmt: skip
     for obj in objects:
         validate(obj)
@@ -153,18 +154,63 @@ def test_selectors_and_references_resolve(overlay: str, render: Render) -> None:
     dragonfly = find(objects, "Service", "dragonfly")
     env = {e["name"]: e.get("value") for e in server_container(objects)["env"]}
     port = dragonfly["spec"]["ports"][0]["port"]
-    assert env["DRAGOMAN_CACHE_URL"] == f"redis://dragonfly:{port}/0"
+    assert env["DRAGOMAN_CACHE_URL"] == f"redis://:$(DRAGONFLY_PASSWORD)@dragonfly:{port}/0"
     dragonfly_pods = find(objects, "Deployment", "dragonfly")["spec"]["template"]["metadata"]
     assert dragonfly["spec"]["selector"].items() <= dragonfly_pods["labels"].items()
+
+
+def _secret_refs(container: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """env name -> (Secret, key) of a container's variables taken from Secrets."""
+    return {
+        e["name"]: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+        for e in container.get("env", [])
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_dragonfly_needs_a_password_and_admits_only_dragoman(overlay: str, render: Render) -> None:
+    objects = render(K8S / "overlays" / overlay)
+    server = server_container(objects)
+    cache_pod = find(objects, "Deployment", "dragonfly")["spec"]["template"]
+    (cache,) = cache_pod["spec"]["containers"]
+    # One Secret holds the password: Dragonfly requires it, dragoman's URL carries it.
+    password = _secret_refs(cache)["DFLY_requirepass"]
+    server_secrets = _secret_refs(server)
+    assert server_secrets["DRAGONFLY_PASSWORD"] == password
+    assert server_secrets["DRAGOMAN_CACHE_SECRET"][0] == password[0]
+    assert not any(e.get("optional") for e in (e.get("valueFrom", {}).get("secretKeyRef", {})
+                                               for e in server["env"] + cache["env"]))  # fmt: skip
+    names = [e["name"] for e in server["env"]]
+    # $(VAR) expands only variables defined before it.
+    assert names.index("DRAGONFLY_PASSWORD") < names.index("DRAGOMAN_CACHE_URL")
+    assert "--requirepass" not in " ".join(cache.get("args", []))  # never in `ps`
+    # The NetworkPolicy: Dragonfly's pods take connections from dragoman's server pods only.
+    policy = find(objects, "NetworkPolicy", "dragonfly")
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    selected = policy["spec"]["podSelector"]["matchLabels"]
+    assert selected.items() <= cache_pod["metadata"]["labels"].items()
+    (rule,) = policy["spec"]["ingress"]
+    (peer,) = rule["from"]
+    assert set(peer) == {"podSelector"}, "no namespace or IP blocks"
+    server_pods = find(objects, "Deployment", "dragoman")["spec"]["template"]["metadata"]
+    assert peer["podSelector"]["matchLabels"].items() <= server_pods["labels"].items()
+    assert peer["podSelector"]["matchLabels"] == SERVER_LABELS
+    ports = {p["name"] for p in cache["ports"]}
+    assert [p["port"] for p in rule["ports"]] == ["redis"] and "redis" in ports
+    # Not scraped: the policy would refuse Prometheus anyway.
+    assert "prometheus.io/scrape" not in cache_pod["metadata"].get("annotations", {})
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_environment_names_real_settings(
     overlay: str, render: Render, check_env: Callable[[dict[str, str]], None]
 ) -> None:
-    env = {
-        e["name"]: e["value"] for e in server_container(render(K8S / "overlays" / overlay))["env"]
-    }
+    container = server_container(render(K8S / "overlays" / overlay))
+    env = {e["name"]: e.get("value", "from-a-secret") for e in container["env"]}
+    env["DRAGOMAN_CACHE_URL"] = env["DRAGOMAN_CACHE_URL"].replace(
+        "$(DRAGONFLY_PASSWORD)", "password"
+    )
     check_env(env)
 
 
