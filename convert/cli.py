@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 from dragoman.convert.converter import QUANTIZATIONS
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             progress=print,
         )
     except (ConversionError, DataError) as exc:
-        print(f"error: {exc}")
+        print(f"dragoman convert: {exc}", file=sys.stderr)
         return 1
     if result.parity is not None:
         print(result.parity.summary())

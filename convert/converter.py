@@ -25,6 +25,7 @@ from dragoman.convert.metadata import (
     languages_of,
 )
 from dragoman.convert.parity import ParityReport, Sample, check_parity, default_samples
+from dragoman.convert.sources import SourceError, check_sources, load_error
 from dragoman.convert.translate import PairCodec, full_vocabulary
 
 logger = logging.getLogger(__name__)
@@ -105,8 +106,11 @@ def load_merged(model: str, adapters: Sequence[str]) -> tuple[Any, Any, list[Ada
     """Loads a seq2seq model and its tokenizer, then merges each LoRA adapter into it."""
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-    hf_model = AutoModelForSeq2SeqLM.from_pretrained(model)
-    tokenizer = AutoTokenizer.from_pretrained(model)
+    try:
+        hf_model = AutoModelForSeq2SeqLM.from_pretrained(model)
+        tokenizer = AutoTokenizer.from_pretrained(model)
+    except (OSError, ValueError) as error:  # transformers' "cannot find / fetch / read"
+        raise ConversionError(str(load_error(model, error))) from error
     infos = []
     for adapter in adapters:
         from peft import PeftModel
@@ -199,6 +203,15 @@ def convert(
         )
     if output.exists() and not request.force:
         raise OutputExistsError(f"{output} already exists; pass --force to replace it")
+    try:
+        check_sources(request.model, request.adapters)
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except SourceError as error:
+        raise ConversionError(str(error)) from error
+    except OSError as error:
+        raise ConversionError(
+            f"cannot create {output.parent}: {error.strerror}; choose another --output"
+        ) from error
     progress(
         f"loading {request.model}"
         + (f" + {len(request.adapters)} adapter(s)" * bool(request.adapters))

@@ -3,12 +3,18 @@
 Each component module exposes `configure(parser)` and `run(args) -> int`, and keeps
 heavy imports (ctranslate2, torch) inside `run` so that `dragoman --help` and the
 thin client stay fast.
+
+Every failure ends as one line on stderr, `dragoman <command>: <what to fix>`, and a
+non-zero exit status: commands catch the failures they expect and say what to do; any
+other exception is reported the same way by `main` (DRAGOMAN_DEBUG=1 shows its
+traceback instead).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -42,10 +48,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(error: BaseException) -> str:
+    """An exception as one line: its first line of text, or its type when it has none."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `dragoman` console script."""
     args = build_parser().parse_args(argv)
-    return int(args._run(args) or 0)
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print(f"dragoman {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if os.environ.get("DRAGOMAN_DEBUG"):
+            raise
+        print(
+            f"dragoman {args.command}: {type(error).__name__}: {one_line(error)} "
+            "(DRAGOMAN_DEBUG=1 shows where)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

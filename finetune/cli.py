@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -103,5 +104,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _ACTIONS[args.action](args)
     except (DataError, FinetuneError, ValueError) as exc:
-        print(f"error: {exc}")
+        print(f"dragoman finetune: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a model that cannot be found or fetched, a file not there
+        where = f" {exc.filename!r}" if exc.filename else ""
+        print(f"dragoman finetune: cannot read{where}: {_first_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error.args[-1] if error.args else error).strip().splitlines() or ["?"])[0]

@@ -6,6 +6,8 @@ import argparse
 import logging
 import os
 import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -37,12 +39,29 @@ def copy_model(source: Path, output: Path, force: bool) -> None:
         staging.rename(output)
 
 
+def _output_problem(output: Path, force: bool) -> str:
+    """What is wrong with `--output` (empty when nothing is): tried, not guessed."""
+    if output.exists() and not force:
+        return f"{output} already exists; pass --force to replace it"
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output.parent):
+            pass
+    except OSError as error:
+        return f"cannot write {output}: {error.strerror}; choose another --output"
+    return ""
+
+
 def run(args: argparse.Namespace) -> int:
     """Builds the demo model (cached by recipe hash), prints chrF per direction."""
     from dragoman.finetune.demo.build import DemoRecipe, build_demo
     from dragoman.finetune.demo.cache import cache_root, locked
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    problem = _output_problem(args.output, args.force) if args.output else None
+    if problem:  # before minutes of training
+        print(f"dragoman demo-model: {problem}", file=sys.stderr)
+        return 1
     recipe = DemoRecipe()
     work = (args.cache_dir or cache_root()) / f"demo-{recipe.digest()}"
     with locked(work):
@@ -57,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         try:
             copy_model(build.model_dir, args.output, args.force)
-        except FileExistsError as exc:
-            print(f"error: {exc}")
+        except OSError as exc:
+            print(f"dragoman demo-model: cannot write {args.output}: {exc}", file=sys.stderr)
             return 1
         print(f"copied to {args.output}")
     return 0

@@ -35,7 +35,7 @@ from dragoman.server.auth import (
     service_of,
 )
 from dragoman.server.concurrency import Slots
-from dragoman.server.ratelimit import ALLOWED, Decision, RateLimited, RateLimiter
+from dragoman.server.ratelimit import ALLOWED, Decision, Limiter, RateLimited
 
 __all__ = ["AccessControl", "RateLimited", "Surface", "surface_of", "translation_work"]
 
@@ -126,7 +126,7 @@ class AccessControl:
     """
 
     authenticator: Authenticator | None = None
-    limiter: RateLimiter | None = None
+    limiter: Limiter | None = None
     on_reject: RejectHook | None = None
     metered: Collection[str] = METERED_METHODS
     slots: Mapping[Surface, Slots] = field(default_factory=dict)

@@ -240,10 +240,13 @@ def run(args: argparse.Namespace) -> int:
             call = getattr(pb_grpc.AdminServiceStub(channel), rpc)
             response = call(build(pb, args), metadata=metadata, timeout=args.timeout)
     except grpc.RpcError as error:
-        print(f"error: {error.code().name}: {error.details()}", file=sys.stderr)
+        hint = f" (is the server running at {args.address}?)" * (
+            error.code() is grpc.StatusCode.UNAVAILABLE
+        )
+        print(f"dragoman admin: {error.code().name}: {error.details()}{hint}", file=sys.stderr)
         return 1
     except (OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"dragoman admin: {error}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(json_format.MessageToDict(response, preserving_proto_field_name=True)))

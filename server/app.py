@@ -168,7 +168,7 @@ class App:
             self.watcher.stop()
         self.gate.close()
         logger.info("draining %d in-flight RPCs (grace %.1fs)", self.gate.in_flight, grace)
-        if not self.gate.wait_quiet(DRAIN_QUIET_S, grace):
+        if not self.gate.wait_quiet(DRAIN_QUIET_S, grace) and self.gate.in_flight:
             logger.warning("%d RPCs still running after the grace period", self.gate.in_flight)
         self.engine.shutdown(timeout=max(end - time.monotonic(), 0.0))
         # Only open streams exempt from the gate are left (health Watch): end them.
@@ -192,7 +192,9 @@ def build_app(settings: Settings, engine: TranslationEngine | None = None) -> Ap
     engine = engine or build_engine(settings, metrics)
     metrics.label_values = LabelValues(engine.list_models, engine.list_languages)
     gate = ShutdownGate()
-    security = Security.from_settings(settings.auth, settings.rate_limit, settings.tls)
+    security = Security.from_settings(
+        settings.auth, settings.rate_limit, settings.tls, settings.cache_url or settings.cache.url
+    )
     max_bytes = settings.limits.max_message_bytes
     capacity = Capacity.plan(
         slot_limits(
@@ -273,14 +275,19 @@ def _start_metrics(settings: Settings, app: App) -> None:
 
 
 def serve(settings: Settings) -> int:
-    """Runs the server until SIGTERM or SIGINT; returns the process exit code."""
+    """Runs the server until SIGTERM or SIGINT; returns the process exit code.
+
+    Raises:
+        ModelLoadError: A model could not be loaded (logged; the server is stopped).
+        OSError: The address cannot be bound.
+    """
     configure_logging(settings.log_format, settings.log_level)
     stop = threading.Event()
     try:
         app = build_app(settings)
     except ModelLoadError as error:
         logger.error("cannot load the models: %s", error)
-        return 1
+        raise
 
     def on_signal(signum: int, frame: object) -> None:
         if stop.is_set():
@@ -305,7 +312,7 @@ def serve(settings: Settings) -> int:
     except ModelLoadError as error:
         logger.error("cannot load the models: %s", error)
         app.stop(grace=0)
-        return 1
+        raise
     http_port = app.http.port if app.http is not None else None
     logger.info(
         "serving on %s:%d",

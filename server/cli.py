@@ -161,8 +161,13 @@ def run(args: argparse.Namespace) -> int:
     except FileNotFoundError as error:
         print(f"dragoman serve: invalid settings: {error}", file=sys.stderr)
         return 2
+    from dragoman.engine.errors import ModelLoadError
+
     try:
         return serve(settings)
+    except ModelLoadError as error:
+        print(f"dragoman serve: cannot load the models: {error}", file=sys.stderr)
+        return 1
     except OSError as error:
         print(f"dragoman serve: {error}", file=sys.stderr)
         return 1

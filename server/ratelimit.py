@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from cachetools import LRUCache
 from pydantic import BaseModel, Field
@@ -135,6 +136,27 @@ def refusal(kind: str, amount: int, capacity: int, wait: float, window_s: float)
             f"retry in {math.ceil(wait * 10) / 10:g} s"
         ),
     )
+
+
+class Limiter(Protocol):
+    """What access control needs of a rate limiter (in process or shared)."""
+
+    window_s: float
+
+    def acquire(
+        self,
+        caller: str,
+        requests: int = 1,
+        characters: int = 0,
+        limits: Limits | None = None,
+        work: int = 0,
+    ) -> Decision:
+        """Takes the call's tokens from the caller's buckets, or none."""
+        ...
+
+    def used(self, caller: str, kind: str, limits: Limits | None = None) -> tuple[int, int]:
+        """(tokens of `kind` used in the current window, the caller's budget)."""
+        ...
 
 
 class TokenBucket:

@@ -18,7 +18,7 @@ from dragoman.server.admin import AdminServicer, BreakerControl, CacheControl, a
 from dragoman.server.auth import Authenticator, AuthSettings, FailureThrottle
 from dragoman.server.concurrency import Slots
 from dragoman.server.keystore import KeyStore
-from dragoman.server.ratelimit import RateLimiter, RateLimitSettings
+from dragoman.server.ratelimit import Limiter, RateLimiter, RateLimitSettings
 from dragoman.server.tls import TLSSettings, server_credentials
 
 if TYPE_CHECKING:
@@ -46,25 +46,32 @@ class Security:
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     tls: TLSSettings = field(default_factory=TLSSettings)
     keystore: KeyStore | None = None
-    limiter: RateLimiter | None = None
+    limiter: Limiter | None = None
     authenticator: Authenticator | None = None
     _access: AccessControl | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_settings(
-        cls, auth: AuthSettings, rate_limit: RateLimitSettings, tls: TLSSettings
+        cls,
+        auth: AuthSettings,
+        rate_limit: RateLimitSettings,
+        tls: TLSSettings,
+        cache_url: str = "",
     ) -> Security:
-        """Builds the guardrails; opens the key store when auth or admin needs it."""
+        """Builds the guardrails; opens the key store when auth or admin needs it.
+
+        With rate limits on and `cache_url` set, the buckets live in that Redis or
+        Dragonfly, shared by every replica (`rate_limit.shared`).
+        """
         keystore = None
         if auth.enabled or auth.admin_token is not None:
             keystore = KeyStore(auth.key_db)
-        limiter = RateLimiter.from_settings(rate_limit) if rate_limit.enabled else None
         return cls(
             auth=auth,
             rate_limit=rate_limit,
             tls=tls,
             keystore=keystore,
-            limiter=limiter,
+            limiter=_limiter(rate_limit, cache_url),
             authenticator=Authenticator.from_settings(auth, keystore),
         )
 
@@ -126,6 +133,17 @@ class Security:
         """Closes the key store."""
         if self.keystore is not None:
             self.keystore.close()
+
+
+def _limiter(settings: RateLimitSettings, cache_url: str) -> Limiter | None:
+    if not settings.enabled:
+        return None
+    if cache_url and settings.shared:
+        from dragoman.server.ratelimit_redis import SharedRateLimiter
+
+        logger.info("rate limits shared by every replica through the cache's Redis")
+        return SharedRateLimiter.from_settings(settings, cache_url)
+    return RateLimiter.from_settings(settings)
 
 
 def _loopback(address: str) -> bool:

@@ -51,7 +51,7 @@ def test_listing_and_health(client: TranslationClient, served_model) -> None:
     codes = [language.code for language in client.list_languages()]
     assert served_model.source in codes and served_model.target in codes
     assert client.is_serving()
-    client.wait_until_serving(timeout=5)
+    client.wait_until_serving(timeout=60)
 
 
 def test_caller_mistakes_raise_typed_errors_without_retry(

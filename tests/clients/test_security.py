@@ -30,8 +30,10 @@ def test_tls_with_the_servers_ca(start_server: Start, pki, served_model) -> None
         assert client.target.startswith("ipv4:")
         assert client.translate_text("Hello.", to=served_model.target).text
     # Plaintext against a TLS port, or an untrusted CA: no connection.
+    # One attempt, a generous deadline: the handshake fails, whatever the machine's load.
+    once = RetryPolicy(max_attempts=1)
     for kwargs in ({}, {"tls": TlsConfig()}):
-        client = TranslationClient(address, timeout=3, **kwargs)
+        client = TranslationClient(address, timeout=60, retry=once, **kwargs)
         with client, pytest.raises(Unavailable):
             client.translate_text("Hello.", to=served_model.target)
 
@@ -45,7 +47,7 @@ def test_mutual_tls(start_server: Start, pki, served_model) -> None:
     with TranslationClient(address, tls=mtls) as client:
         assert client.translate_text("Hello.", to=served_model.target).text
     no_cert = TlsConfig.from_files(pki.ca, server_name="localhost")
-    client = TranslationClient(address, tls=no_cert, timeout=3)
+    client = TranslationClient(address, tls=no_cert, timeout=60, retry=RetryPolicy(max_attempts=1))
     with client, pytest.raises(Unavailable):
         client.translate_text("Hello.", to=served_model.target)
 
@@ -83,10 +85,13 @@ def test_rate_limit_is_waited_out_with_retry_info(start_server: Start, served_mo
     with client, pytest.raises(ResourceExhausted, match="rate"):
         for _ in range(4):
             client.translate_text("Hello.", to=served_model.target)
-    # A deadline shorter than the server's RetryInfo delay: gives up at once.
-    with TranslationClient(address, timeout=0.3) as client, pytest.raises(ResourceExhausted):
-        for _ in range(4):
+    # A deadline shorter than the server's RetryInfo delay gives up at once. A window of
+    # 10 minutes makes the delay minutes, so a generous deadline is still shorter.
+    slow = start_server(rate_limit={"enabled": True, "window_s": 600.0, "requests": 2})
+    with TranslationClient(slow, timeout=60) as client, pytest.raises(ResourceExhausted):
+        for _ in range(3):
             client.translate_text("Hello.", to=served_model.target)
+    assert client.stats.retries == 0
 
 
 def test_async_client_waits_out_the_rate_limit(start_server: Start, served_model) -> None:

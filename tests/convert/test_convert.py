@@ -179,5 +179,5 @@ def test_cli_convert_then_refuse_then_force(
     assert re.search(r"parity: CT2 equals HF on 1\d/16 \(\d+\.\d%\)", text), text
     assert "family m2m100" in text
     assert main(args) == 1
-    assert "already exists; pass --force" in capsys.readouterr().out
+    assert "already exists; pass --force" in capsys.readouterr().err
     assert main([*args, "--force", "--no-parity"]) == 0

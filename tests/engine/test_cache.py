@@ -156,7 +156,7 @@ def test_memory_cache_ttl_expiry() -> None:
     cache = MemoryCache(CacheConfig(ttl_seconds=0.2))
     cache.set_many({"a": "1"})
     assert cache.get_many(["a"]) == ["1"]
-    for _ in range(100):
+    for _ in range(1200):
         if cache.get_many(["a"]) == [None]:
             break
         time.sleep(0.05)

@@ -114,7 +114,7 @@ def test_redis_outage_mid_run_and_recovery(tiny_nllb_dir: Path, redis_server: An
         assert not down.available and down.errors >= 1
 
         redis_server.start()  # a new, empty Redis
-        for _ in range(100):  # the first call after the bypass window reconnects
+        for _ in range(1200):  # the first call after the bypass window reconnects
             if all(t.cached for t in translate(engine, *texts)):
                 break
             time.sleep(0.05)

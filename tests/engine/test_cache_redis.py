@@ -49,7 +49,7 @@ def make_cache(url: str, **overrides: Any) -> tuple[RedisCache, Recorder]:
     return RedisCache(CacheConfig(**{**values, **overrides}), observer), observer
 
 
-def wait_until(predicate: Any, attempts: int = 100, pause: float = 0.05) -> bool:
+def wait_until(predicate: Any, attempts: int = 1200, pause: float = 0.05) -> bool:
     """Polls `predicate` a bounded number of times."""
     for _ in range(attempts):
         if predicate():

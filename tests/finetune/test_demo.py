@@ -73,5 +73,5 @@ def test_demo_model_cli_reuses_the_cache_and_refuses_overwrite(
     assert "eng_Latn-qaa_Latn" in text and "qab_Latn-qaa_Latn" in text
     assert (out / "model.bin").read_bytes() == (demo_build.model_dir / "model.bin").read_bytes()
     assert main(args) == 1
-    assert "pass --force" in capsys.readouterr().out
+    assert "pass --force" in capsys.readouterr().err
     assert main([*args, "--force"]) == 0

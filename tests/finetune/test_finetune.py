@@ -86,18 +86,18 @@ def test_bad_data_fails_before_training(
     args = ["finetune", "train", "--model", str(demo_build.hf_dir), "--train", str(bad),
             "--output", str(out), "--steps", "1"]  # fmt: skip
     assert main(args) == 2
-    assert f"{bad}:3: 1 column(s), the header has 2" in capsys.readouterr().out
+    assert f"{bad}:3: 1 column(s), the header has 2" in capsys.readouterr().err
     assert not out.exists()
     bad.write_text("eng_Latn\tfra_Latn\nThe dog.\tLe chien.\n", "utf-8")
     assert main(args) == 2
-    assert "unknown language code(s) 'fra_Latn'" in capsys.readouterr().out
+    assert "unknown language code(s) 'fra_Latn'" in capsys.readouterr().err
 
 
 def test_unknown_setting_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("model: m\ntrain: t.tsv\noutput: o\nrank: 8\n", "utf-8")
     assert main(["finetune", "train", "--config", str(config)]) == 2
-    assert "unknown setting(s) ['rank']" in capsys.readouterr().out
+    assert "unknown setting(s) ['rank']" in capsys.readouterr().err
 
 
 def test_evaluate_prints_bleu_and_chrf(

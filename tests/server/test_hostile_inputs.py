@@ -625,3 +625,18 @@ def test_client_cancels_mid_stream(
     assert check_health(health_stub) == "SERVING"
     ok = stub.TranslateText(pb.TranslateTextRequest(contents=["Hi."], target_language_code="fr"))
     assert len(ok.translations) == 1
+
+
+def test_interim_updates_do_not_resend_finished_sentences(
+    stub: pb_grpc.TranslationServiceStub,
+) -> None:
+    # Bytes sent per byte of translation stay the same however many sentences a segment
+    # has: resending every finished sentence with each token grew them with the length.
+    def bytes_per_byte(sentences: int) -> float:
+        text = " ".join(["The small dog walks near the river."] * sentences)
+        updates = list(stub.StreamTranslateText(iter([INTERIM, _segment("s", text)]), timeout=300))
+        final = next(u for u in updates if u.is_final)
+        return sum(len(u.translated_text) for u in updates) / max(len(final.translated_text), 1)
+
+    few, many = bytes_per_byte(5), bytes_per_byte(40)
+    assert many <= 1.5 * few, (few, many)
