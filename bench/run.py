@@ -4,7 +4,9 @@
 
 Each benchmark is its own script (run them alone for more options); this one runs them one
 after the other on an otherwise idle machine, then prints one summary of what each compares:
-CTranslate2 int8 vs HF transformers, cross-request batching on vs off, cache hit vs miss,
+CTranslate2 int8 vs HF transformers, cross-request batching on vs off, dragoman served vs
+CTranslate2's own translate_batch (NLLB-600M shape), every pipeline path (placeholders,
+glossary, markup, streams) vs plain text, long-text quality, cache hit vs miss,
 document pages per second, a model rollout under load (time to load + warm a version,
 p99 while it loads vs before), HTTP (LibreTranslate API) vs gRPC throughput, and the memory
 of model versions over load/unload cycles.
@@ -24,6 +26,8 @@ RESULTS = BENCH / "results"
 RUNS: list[list[str]] = [
     ["engine_vs_hf.py", "--json", str(RESULTS / "engine_vs_hf.json")],
     ["server_batching.py", "--model", "demo"],
+    ["served_vs_offline.py"],
+    ["paths.py", "--model", "demo"],
     ["cache_bench.py", "--model", "demo"],
     ["documents_bench.py", "--model", "demo"],
     ["rollout.py", "--model", "demo", "--seconds", "60"],
@@ -50,6 +54,30 @@ def summary() -> list[str]:
             f"batching on vs off, {on['clients']:>2} clients: {on['sentences_per_s']:.1f} vs "
             f"{off['sentences_per_s']:.1f} sentences/s = "
             f"{on['sentences_per_s'] / off['sentences_per_s']:.2f}x (target >= 3x at 32)"
+        )
+    limit = _load("served_vs_offline.json")
+    lines.append(
+        f"served vs CT2 offline translate_batch (NLLB-600M shape, 32 clients): "
+        f"{limit['served']['32']['sentences_per_s']:.2f} vs "
+        f"{limit['offline']['sentences_per_s']:.2f} sentences/s = {limit['ratio_32']:.2f}x "
+        f"(target >= 0.9x); batch-1 latency {limit['batch1_ratio']:.2f}x bare CT2 "
+        "(target <= 1.1x)"
+    )
+    paths = _load("paths.json")
+    plain = paths["paths"]["plain"][1]["sentences_per_s"]
+    lines.append(
+        "paths vs plain at 32 clients: "
+        + ", ".join(
+            f"{path} {runs[1]['sentences_per_s'] / plain:.2f}x"
+            for path, runs in paths["paths"].items()
+            if path != "plain"
+        )
+        + " (targets: placeholder/glossary/markup >= 0.8x, interim >= 0.7x)"
+    )
+    for name, row in paths["long_text"].items():
+        lines.append(
+            f"long text ({name}, {row['source_chars']} characters run together): chrF "
+            f"{row['chrf']:.1f}, length ratio {row['length_ratio']:.2f}"
         )
     for row in _load("cache_bench.json")["rows"]:
         if row["backend"] != "none":

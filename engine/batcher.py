@@ -249,6 +249,7 @@ class Batcher:
                 [w.job.input for w in live],
                 live[0].options,
                 attention=info.attention,
+                scores=any(_wants_scores(w.options) for w in live),
                 callback=_dispatch(callbacks) if info.streams else None,
             )
         except Exception as error:  # a CT2 failure fails this batch, not the worker
@@ -393,9 +394,13 @@ class Batcher:
 
 
 def _batch_key(options: DecodingOptions) -> DecodingOptions:
-    """Segments whose options have the same key decode together (scores are always
-    returned, so asking for them does not split batches)."""
+    """Segments whose options have the same key decode together (a batch returns scores
+    when one of its segments asks, so asking for them does not split batches)."""
     return replace(options, return_scores=False) if options.return_scores else options
+
+
+def _wants_scores(options: DecodingOptions) -> bool:
+    return options.return_scores or options.num_alternatives > 0
 
 
 def _dispatch(callbacks: Sequence[Callable[[str], None] | None]) -> TokenCallback:

@@ -182,6 +182,7 @@ class TranslationModel:
         *,
         attention: bool = False,
         callback: TokenCallback | None = None,
+        scores: bool = False,
     ) -> list[SegmentResult]:
         """Runs one CTranslate2 batch; one result per input. The only CT2 translation call.
 
@@ -194,6 +195,8 @@ class TranslationModel:
             attention: Return word alignments (costs attention output for the batch).
             callback: Receives every generated token of every segment as it is decoded
                 (greedy decoding only; CT2 calls it from its decoding thread).
+            scores: Return the hypotheses' scores (a log-softmax over the vocabulary at
+                every step: 4 % of a greedy decode on NLLB's 256k-entry vocabulary).
         """
         limits = [max_decoding_length(len(i.source), options) for i in inputs]
         num_hypotheses = max(options.num_alternatives, 1)
@@ -211,7 +214,7 @@ class TranslationModel:
             max_decoding_length=max(limits),
             # dragoman segments inputs itself; CT2 must never cut them.
             max_input_length=0,
-            return_scores=True,
+            return_scores=scores,
             return_attention=attention,
             **extra,
         )

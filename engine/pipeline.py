@@ -197,7 +197,8 @@ class Pipeline:
         keys = self.cache.keys(
             served.identity, options, [j.input for j in jobs], [j.attention for j in jobs]
         )
-        return keys, self.cache.lookup(keys)
+        scores = options.return_scores or options.num_alternatives > 0
+        return keys, self.cache.lookup(keys, scores)
 
     def store(self, items: Sequence[tuple[str, SegmentResult]]) -> None:
         """Caches decoded segments (no-op without a cache)."""

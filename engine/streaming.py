@@ -5,7 +5,8 @@ CTranslate2 batches with other requests and streams. A plain sentence carries a 
 callback: CTranslate2 calls it for each generated token (greedy decoding), from the
 decoding thread, and it only puts the token on this stream's queue. The caller's
 thread turns the queue into updates, in sentence order: the first unfinished
-sentence's partial text as it grows, then each sentence as it finishes. A sentence
+sentence's partial text as it grows (at most every `INTERIM_INTERVAL_S`), then each
+sentence as it finishes. A sentence
 with placeholders, terms or tags appears once it is decoded and restored (its raw
 tokens are not what the client should see). Sentences already in the cache are
 finished at once.
@@ -18,6 +19,7 @@ sent once and each token costs only the current sentence, not the whole segment.
 from __future__ import annotations
 
 import queue
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, cast
 
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from dragoman.engine.model import TranslationModel
     from dragoman.engine.pipeline import Pipeline, PreparedText, Served
 
+#: Shortest time between two interim updates of a stream (a screen shows ~40 a second).
+INTERIM_INTERVAL_S = 0.025
 #: A token of sentence i, None when sentence i is done; None alone: the caller cancelled.
 _Event = tuple[int, str | None] | None
 
@@ -60,22 +64,30 @@ def interim_updates(
     view = _Transcript(prepared, model)
     try:
         pending = {i: f for i, f in zip(misses, futures, strict=True)}
+        sent = 0.0  # when the last interim update went out
         while pending:
             pipeline.check(ctx)
-            event = _next(events, ctx)
-            if event is None:
-                continue  # woken to look at the context again
-            index, token = event
-            if token is not None:
-                view.add_token(index, token)
-            elif index in pending:
-                results[index] = pending.pop(index).result()
-                view.finish(index, results[index])
-            update = view.update()
-            if update is not None and pending:
-                text, offset = update
-                yield StreamUpdate(segment_id, text, False, prepared.source_code, model.name,
-                                   offset)  # fmt: skip
+            # Tokens go out at most every INTERIM_INTERVAL_S, together (a message per
+            # token per stream costs more than the decoding on a small model); a
+            # sentence's partial text is always sent before the sentence is finished, so
+            # every decoded sentence shows progress.
+            for event in [*_drain(events, ctx), None]:
+                if event is not None and (token := event[1]) is not None:
+                    view.add_token(event[0], token)
+                    continue
+                if event is None and time.monotonic() - sent < INTERIM_INTERVAL_S:
+                    continue
+                update = view.update()
+                if update is not None and pending:
+                    text, offset = update
+                    yield StreamUpdate(segment_id, text, False, prepared.source_code,
+                                       model.name, offset)  # fmt: skip
+                    sent = time.monotonic()
+                    pipeline.check(ctx)  # the caller may have gone while it was sent
+                if event is not None and event[0] in pending:
+                    index = event[0]
+                    results[index] = pending.pop(index).result()
+                    view.finish(index, results[index])
     except BaseException:
         for future in futures:
             future.cancel()
@@ -98,12 +110,18 @@ def _streamed(job: Job, sentence: Sentence, index: int, events: queue.SimpleQueu
     return Job(job.input, job.attention, lambda token: events.put((index, token)))
 
 
-def _next(events: queue.SimpleQueue[_Event], ctx: CallContext) -> _Event:
-    """The next event; None when the wait ended without one (deadline, cancellation)."""
+def _drain(events: queue.SimpleQueue[_Event], ctx: CallContext) -> list[_Event]:
+    """The next event (waiting for it until the caller's deadline), and every other event
+    already queued; [] when the wait ended without one."""
     try:
-        return events.get(timeout=wait_timeout(ctx))
+        batch = [events.get(timeout=wait_timeout(ctx))]
     except queue.Empty:
-        return None
+        return []
+    while True:
+        try:
+            batch.append(events.get_nowait())
+        except queue.Empty:
+            return batch
 
 
 class _Transcript:

@@ -45,7 +45,8 @@ class SegmentCache:
         attention: Sequence[bool],
     ) -> list[str]:
         """The key of each segment (see the module docstring)."""
-        # Scores are always decoded, so asking for them does not change the entry.
+        # Asking for scores does not change the hypotheses: one entry; a look-up that
+        # needs scores treats an entry decoded without them as a miss.
         scope = json.dumps(
             [identity, asdict(replace(options, return_scores=False))],
             sort_keys=True,
@@ -61,13 +62,15 @@ class SegmentCache:
             for i, aligned in zip(inputs, attention, strict=True)
         ]  # fmt: skip
 
-    def lookup(self, keys: Sequence[str]) -> list[SegmentResult | None]:
-        """The cached result of each key, or None (a miss, or an entry that fails to parse
-        or to authenticate)."""
+    def lookup(self, keys: Sequence[str], scores: bool = False) -> list[SegmentResult | None]:
+        """The cached result of each key, or None (a miss, an entry that fails to parse or
+        to authenticate, or one without the scores that `scores` asks for)."""
         values = self.cache.get_many(keys)
         found: list[SegmentResult | None] = []
         for value in values:
             entry = CachedSegment.decode(value) if value is not None else None
+            if entry is not None and scores and not entry.scores:
+                entry = None
             found.append(
                 None
                 if entry is None

@@ -123,3 +123,16 @@ def test_redis_outage_mid_run_and_recovery(tiny_nllb_dir: Path, redis_server: An
         assert cache.stats().available
     finally:
         engine.shutdown(timeout=5)
+
+
+def test_an_entry_without_scores_does_not_answer_a_request_for_them(
+    memory_engine: TranslationEngine,
+) -> None:
+    cache_of(memory_engine).clear()
+    assert translate(memory_engine, "The blue road.", beam_size=1)[0].score is None
+    assert translate(memory_engine, "The blue road.", beam_size=1)[0].cached
+    scored = translate(memory_engine, "The blue road.", beam_size=1, return_scores=True)[0]
+    assert not scored.cached and scored.score is not None  # decoded again, with scores
+    again = translate(memory_engine, "The blue road.", beam_size=1, return_scores=True)[0]
+    assert again.cached and again.score == pytest.approx(scored.score)
+    assert translate(memory_engine, "The blue road.", beam_size=1)[0].cached  # one entry
