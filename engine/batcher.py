@@ -11,8 +11,7 @@ featured and streamed segments of any request share batches. A full queue refuse
 work (`Overloaded`) instead of growing; a caller whose deadline passes or who cancels
 stops waiting, and their queued segments are skipped.
 
-Waiting costs no CPU: a caller sleeps until its last segment is done, its deadline
-passes or it cancels (a `CancelEvent` wakes it), never polling.
+Callers wait without polling (`dragoman.engine.waiting`).
 """
 
 from __future__ import annotations
@@ -30,14 +29,13 @@ from dragoman.engine.config import BatchingConfig
 from dragoman.engine.errors import Cancelled, DeadlineExceeded, Overloaded, ShuttingDown
 from dragoman.engine.model import ModelInput, SegmentResult, TokenCallback
 from dragoman.engine.observer import BatchInfo, EngineObserver, StatsCounter
-from dragoman.engine.types import CallContext, CancelEvent, DecodingOptions
+from dragoman.engine.types import CallContext, DecodingOptions
+from dragoman.engine.waiting import check_context, wait_for
 
 logger = logging.getLogger(__name__)
 
 #: run(inputs, options, attention=..., callback=...) -> one result per input: the model.
 RunBatch = Callable[..., list[SegmentResult]]
-#: How often a caller whose `cancelled` is a plain threading.Event looks at it.
-_PLAIN_EVENT_POLL_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -67,67 +65,6 @@ class _Work:
     @property
     def length(self) -> int:
         return len(self.job.input.source)
-
-
-def check_context(ctx: CallContext, stats: StatsCounter | None = None) -> None:
-    """Raises when the caller has cancelled or its deadline has passed."""
-    if ctx.cancelled.is_set():
-        if stats:
-            stats.add(cancelled=1)
-        raise Cancelled("the caller cancelled the request")
-    if ctx.deadline is not None and time.monotonic() >= ctx.deadline:
-        if stats:
-            stats.add(deadline_exceeded=1)
-        raise DeadlineExceeded("the deadline passed before the translation was done")
-
-
-def wake_on(ctx: CallContext, wake: Callable[[], None]) -> Callable[[], None]:
-    """Calls `wake` when the caller cancels; returns the unsubscribe function."""
-    if isinstance(ctx.cancelled, CancelEvent):
-        return ctx.cancelled.subscribe(wake)
-    return lambda: None
-
-
-def wait_timeout(ctx: CallContext) -> float | None:
-    """How long a waiter may sleep before it must look at `ctx` again."""
-    timeout = None if isinstance(ctx.cancelled, CancelEvent) else _PLAIN_EVENT_POLL_SECONDS
-    if ctx.deadline is not None:
-        left = max(ctx.deadline - time.monotonic(), 0.0)
-        timeout = left if timeout is None else min(timeout, left)
-    return timeout
-
-
-def wait_for(
-    futures: Sequence[Future[SegmentResult]], ctx: CallContext, stats: StatsCounter
-) -> list[SegmentResult]:
-    """Waits for every future, giving up (and cancelling them) on deadline or cancellation."""
-    done = threading.Event()
-    pending = [len(futures)]
-    lock = threading.Lock()
-
-    def finished(_: Future[SegmentResult]) -> None:
-        with lock:
-            pending[0] -= 1
-            if pending[0] == 0:
-                done.set()
-
-    if not futures:
-        done.set()
-    for future in futures:
-        future.add_done_callback(finished)
-    unsubscribe = wake_on(ctx, done.set)
-    try:
-        while not done.is_set():
-            check_context(ctx, stats)
-            done.wait(wait_timeout(ctx))
-        check_context(ctx, stats)
-        return [future.result() for future in futures]
-    except BaseException:
-        for future in futures:
-            future.cancel()
-        raise
-    finally:
-        unsubscribe()
 
 
 class Batcher:

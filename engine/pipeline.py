@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from dragoman.engine.batcher import Batcher, Job, check_context
+from dragoman.engine.batcher import Batcher, Job
 from dragoman.engine.cache import SegmentCache
 from dragoman.engine.detection import detect_source, detection_text
 from dragoman.engine.features import TextFeatures
@@ -33,6 +33,7 @@ from dragoman.engine.types import (
     TranslationRequest,
 )
 from dragoman.engine.validation import normalize_options, stream_options
+from dragoman.engine.waiting import check_context
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,14 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, cast
 
-from dragoman.engine.batcher import Job, wait_timeout, wake_on
+from dragoman.engine.batcher import Job
 from dragoman.engine.markup import Item
 from dragoman.engine.model import SegmentResult
 from dragoman.engine.plan import Sentence, Unit
 from dragoman.engine.plan_render import render_sentence
 from dragoman.engine.results import assemble_translation, hypothesis
 from dragoman.engine.types import CallContext, DecodingOptions, StreamUpdate
+from dragoman.engine.waiting import wait_timeout, waiting
 
 if TYPE_CHECKING:
     from dragoman.engine.model import TranslationModel
@@ -60,9 +61,8 @@ def interim_updates(
     futures = served.batcher.submit(jobs, options, ctx)
     for index, future in zip(misses, futures, strict=True):
         future.add_done_callback(lambda _, index=index: events.put((index, None)))
-    unsubscribe = wake_on(ctx, lambda: events.put(None))
     view = _Transcript(prepared, model)
-    try:
+    with waiting(futures, ctx, lambda: events.put(None)):
         pending = {i: f for i, f in zip(misses, futures, strict=True)}
         sent = 0.0  # when the last interim update went out
         while pending:
@@ -88,12 +88,6 @@ def interim_updates(
                     index = event[0]
                     results[index] = pending.pop(index).result()
                     view.finish(index, results[index])
-    except BaseException:
-        for future in futures:
-            future.cancel()
-        raise
-    finally:
-        unsubscribe()
     if keys:
         pipeline.store([(keys[i], r) for i in misses if (r := results[i]) is not None])
     translation = assemble_translation(

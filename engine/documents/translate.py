@@ -15,13 +15,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from dragoman.engine.batcher import check_context
 from dragoman.engine.documents import safety
 from dragoman.engine.documents.base import DocumentFormat, LoadedDocument, Unit, find_format
 from dragoman.engine.documents.errors import CorruptDocument, DocumentError, DocumentTooLarge
 from dragoman.engine.features import DEFAULT_FEATURES, TextFeatures
 from dragoman.engine.service import TranslationEngine
 from dragoman.engine.types import CallContext, DecodingOptions, TranslationRequest
+from dragoman.engine.waiting import check_context
 
 logger = logging.getLogger(__name__)
 

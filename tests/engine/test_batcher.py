@@ -51,15 +51,6 @@ class Recorder(NullObserver):
         self.tokens_in.append(tokens_in)
 
 
-def wait_until(condition: Callable[[], bool]) -> None:
-    """Bounded wait for another thread to reach a state (not a timing assertion)."""
-    for _ in range(3000):
-        if condition():
-            return
-        time.sleep(0.01)
-    raise AssertionError("condition never became true")
-
-
 @pytest.fixture(scope="module")
 def model(tiny_nllb_dir: Path) -> TranslationModel:
     return TranslationModel(ModelSpec("tiny", str(tiny_nllb_dir), device="cpu", intra_threads=1))
@@ -85,7 +76,9 @@ def _submit(batcher: Batcher, model: TranslationModel, text: str, ctx: CallConte
 
 
 def test_32_concurrent_requests_are_merged(
-    gated: tuple[Batcher, Gate, StatsCounter, Recorder], model: TranslationModel
+    gated: tuple[Batcher, Gate, StatsCounter, Recorder],
+    model: TranslationModel,
+    wait_until: Callable[[Callable[[], bool]], None],
 ) -> None:
     batcher, gate, stats, recorder = gated
     texts = [f"The {WORDS[i % 10]} sees {i} small {WORDS[(i * 3) % 10]}" for i in range(32)]
@@ -129,7 +122,9 @@ def test_token_budget_splits_batches(model: TranslationModel) -> None:
 
 
 def test_full_queue_reports_overload(
-    gated: tuple[Batcher, Gate, StatsCounter, Recorder], model: TranslationModel
+    gated: tuple[Batcher, Gate, StatsCounter, Recorder],
+    model: TranslationModel,
+    wait_until: Callable[[Callable[[], bool]], None],
 ) -> None:
     batcher, gate, stats, _ = gated
     first = threading.Thread(target=_submit, args=(batcher, model, "The cat.", CallContext()))
@@ -172,7 +167,10 @@ def test_request_larger_than_the_queue_runs_when_idle(
 
 @pytest.mark.parametrize("how", ["deadline", "cancel"])
 def test_waiting_caller_gives_up_and_its_segment_is_skipped(
-    gated: tuple[Batcher, Gate, StatsCounter, Recorder], model: TranslationModel, how: str
+    gated: tuple[Batcher, Gate, StatsCounter, Recorder],
+    model: TranslationModel,
+    how: str,
+    wait_until: Callable[[Callable[[], bool]], None],
 ) -> None:
     batcher, gate, stats, recorder = gated
     first = threading.Thread(target=_submit, args=(batcher, model, "The cat.", CallContext()))
@@ -195,7 +193,9 @@ def test_waiting_caller_gives_up_and_its_segment_is_skipped(
 
 
 def test_close_drains_queued_work_then_refuses(
-    gated: tuple[Batcher, Gate, StatsCounter, Recorder], model: TranslationModel
+    gated: tuple[Batcher, Gate, StatsCounter, Recorder],
+    model: TranslationModel,
+    wait_until: Callable[[Callable[[], bool]], None],
 ) -> None:
     batcher, gate, _, _ = gated
     results: list[Any] = []
@@ -270,6 +270,7 @@ class Turnstile:
 
 def test_after_a_slow_batch_the_worker_waits_for_the_callers_it_answered(
     model: TranslationModel,
+    wait_until: Callable[[Callable[[], bool]], None],
 ) -> None:
     """Callers a batch just answered send their next request a moment later; a segment
     that queued meanwhile must not run alone (32 clients used to settle into alternating

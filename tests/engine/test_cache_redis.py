@@ -189,46 +189,15 @@ def test_forged_moved_or_corrupted_values_are_counted_misses(redis_server: Any) 
     assert make_cache(redis_server.url, secret="other")[0].get_many([K + "a"]) == [None]
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 (its own CA) and its key, as PEM files."""
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(
-            "127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )  # fmt: skip
-    cert_file, key_file = directory / "redis.crt", directory / "redis.key"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
-
-
 @pytest.mark.parametrize("tls", [False, True], ids=["auth", "auth+tls"])
 def test_password_and_tls_urls(
-    redis_factory: Any, tmp_path: Path, tls: bool, caplog: pytest.LogCaptureFixture
+    redis_factory: Any,
+    self_signed: Any,
+    tmp_path: Path,
+    tls: bool,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    server = redis_factory(password="pa55-word", tls=_self_signed(tmp_path) if tls else None)
+    server = redis_factory(password="pa55-word", tls=self_signed(tmp_path) if tls else None)
     cache, observer = make_cache(server.url)
     cache.set_many({K + "a": "A"})
     assert cache.get_many([K + "a"]) == ["A"] and observer.errors == []

@@ -8,7 +8,6 @@ counters then tell what CTranslate2 was asked.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,15 +44,6 @@ class HoldFirstBatch(NullObserver):
             assert self.release.wait(60), "the test never released the worker"
 
 
-def wait_until(condition: Callable[[], bool]) -> None:
-    """Bounded wait for other threads to reach a state (not a timing assertion)."""
-    for _ in range(3000):
-        if condition():
-            return
-        time.sleep(0.01)
-    raise AssertionError("condition never became true")
-
-
 @pytest.fixture
 def held(tiny_nllb_dir: Path) -> Iterator[tuple[TranslationEngine, HoldFirstBatch]]:
     observer = HoldFirstBatch()
@@ -69,7 +59,10 @@ def held(tiny_nllb_dir: Path) -> Iterator[tuple[TranslationEngine, HoldFirstBatc
 
 
 def run_while_held(
-    engine: TranslationEngine, observer: HoldFirstBatch, calls: list[Callable[[], Any]]
+    engine: TranslationEngine,
+    observer: HoldFirstBatch,
+    calls: list[Callable[[], Any]],
+    wait_until: Callable[[Callable[[], bool]], None],
 ) -> list[Any]:
     """Holds the worker on a first request, queues `calls` behind it, then releases."""
     results: dict[int, Any] = {}
@@ -96,6 +89,7 @@ def run_while_held(
 
 def test_featured_segments_of_different_requests_share_one_batch(
     held: tuple[TranslationEngine, HoldFirstBatch],
+    wait_until: Callable[[Callable[[], bool]], None],
 ) -> None:
     engine, observer = held
     features = [
@@ -111,7 +105,7 @@ def test_featured_segments_of_different_requests_share_one_batch(
 
     calls = [call(t, f) for t, f in zip(texts, features, strict=True)]
     before = engine.stats
-    placeholder, glossary, kept = run_while_held(engine, observer, calls)
+    placeholder, glossary, kept = run_while_held(engine, observer, calls, wait_until)
     after = engine.stats
     assert after.merged_attention_batches - before.merged_attention_batches == 1
     assert after.max_batch_size >= 3
@@ -129,7 +123,10 @@ def transcripts(updates: list[StreamUpdate]) -> list[str]:
     return out
 
 
-def test_interim_streams_share_one_batch(held: tuple[TranslationEngine, HoldFirstBatch]) -> None:
+def test_interim_streams_share_one_batch(
+    held: tuple[TranslationEngine, HoldFirstBatch],
+    wait_until: Callable[[Callable[[], bool]], None],
+) -> None:
     engine, observer = held
     config = StreamConfig("fr", "en", options=DecodingOptions(max_output_tokens=16), interim=True)
     texts = ["The cat walks near the river.", "My friend reads a book."]
@@ -138,7 +135,7 @@ def test_interim_streams_share_one_batch(held: tuple[TranslationEngine, HoldFirs
         for i, t in enumerate(texts)
     ]
     before = engine.stats
-    streams = run_while_held(engine, observer, calls)
+    streams = run_while_held(engine, observer, calls, wait_until)
     after = engine.stats
     assert after.merged_streaming_batches - before.merged_streaming_batches == 1
     for text, updates in zip(texts, streams, strict=True):
