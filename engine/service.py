@@ -41,6 +41,7 @@ from dragoman.engine.types import (
 )
 from dragoman.engine.validation import (
     RequestLimits,
+    check_candidates,
     check_contents,
     check_languages,
     check_name,
@@ -222,11 +223,13 @@ class TranslationEngine:
         return self._resolve(model).model.languages.languages
 
     def detect_language(
-        self, texts: Sequence[str], model: str = "", max_candidates: int = 3
+        self, texts: Sequence[str], model: str = "", max_candidates: int = 0
     ) -> list[list[LanguageCandidate]]:
-        """Language candidates of each text, mapped to `model`'s codes, best first."""
+        """Language candidates of each text (`max_candidates`, 0: the default 3), mapped to
+        `model`'s codes, best first."""
         check_name(model, "model")
         check_contents(texts, self.limits)
+        max_candidates = check_candidates(max_candidates)
         with self.registry.lease(model, CallContext()) as version:
             return [detect_candidates(version.model, text, max_candidates) for text in texts]
 

@@ -20,6 +20,9 @@ from dragoman.engine.types import MAX_OUTPUT_TOKENS, DecodingOptions, StreamConf
 DEFAULT_BEAM_SIZE = 2
 #: Longest language code or model name accepted; real ones are a few characters.
 MAX_NAME_CHARS = 64
+#: Most language candidates DetectLanguage returns per text, and how many 0 means.
+MAX_DETECT_CANDIDATES = 10
+DEFAULT_DETECT_CANDIDATES = 3
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,22 @@ def check_languages(target: str, source: str, model: str, prefix: str = "") -> N
     check_name(target, f"{prefix}target_language_code")
     check_name(source, f"{prefix}source_language_code")
     check_name(model, f"{prefix}model")
+
+
+def check_candidates(count: int) -> int:
+    """The number of language candidates to return (0 means the default).
+
+    Raises:
+        InvalidOption: Outside 1 to `MAX_DETECT_CANDIDATES`.
+    """
+    if count == 0:
+        return DEFAULT_DETECT_CANDIDATES
+    if not 1 <= count <= MAX_DETECT_CANDIDATES:
+        raise InvalidOption(
+            f"max_candidates is {count}; use 1 to {MAX_DETECT_CANDIDATES} "
+            f"(0 means {DEFAULT_DETECT_CANDIDATES})"
+        )
+    return count
 
 
 def check_text(text: str, where: str, limits: RequestLimits) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 
 import grpc
 from dragoman.engine.documents import DocumentTranslator
-from dragoman.engine.errors import DeadlineExceeded, InvalidOption, InvalidRequest
+from dragoman.engine.errors import DeadlineExceeded, InvalidRequest
 from dragoman.engine.service import TranslationEngine
 from dragoman.engine.types import CallContext
 from dragoman.server import document_wire, wire
@@ -27,8 +27,6 @@ logger = logging.getLogger(__name__)
 ROUTING_KEY_HEADER = "x-dragoman-routing-key"
 # grpc reports "no deadline" as a remaining time of years (or infinity).
 _NO_DEADLINE_S = 1e8
-#: Most language candidates DetectLanguage returns per text.
-MAX_DETECT_CANDIDATES = 10
 
 
 class TranslationServicer(pb_grpc.TranslationServiceServicer):
@@ -98,14 +96,8 @@ class TranslationServicer(pb_grpc.TranslationServiceServicer):
         """Language candidates of each text, mapped to the model's codes."""
         self._require_ready(context)
         with engine_errors(context, current_request_id()):
-            count = request.max_candidates or 3
-            if not 1 <= count <= MAX_DETECT_CANDIDATES:
-                raise InvalidOption(
-                    f"max_candidates is {request.max_candidates}; use 1 to "
-                    f"{MAX_DETECT_CANDIDATES} (0 means 3)"
-                )
             detections = self._engine.detect_language(
-                list(request.contents), request.model.strip(), count
+                list(request.contents), request.model.strip(), request.max_candidates
             )
             return wire.detections_to_proto(detections)
 
