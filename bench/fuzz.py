@@ -27,7 +27,7 @@ def main() -> int:
     args = parser.parse_args()
     env = {**os.environ, "DRAGOMAN_FUZZ_EXAMPLES": str(args.examples), "DRAGOMAN_FUZZ_RANDOM": "1"}
     command = [
-        sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "--timeout", "0",
+        sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:randomly", "--timeout", "0",
         "--hypothesis-show-statistics", "tests/server/test_fuzz.py",
     ]  # fmt: skip
     if args.seed is not None:

@@ -18,6 +18,7 @@ import argparse
 import collections
 import json
 import queue
+import socket
 import statistics
 import subprocess
 import sys
@@ -48,9 +49,10 @@ class Server:
     """`dragoman serve` in a subprocess on a free port; its stderr is drained."""
 
     def __init__(self, model: str, clients: int) -> None:
+        self.port = _free_port()
         argv = [sys.executable, "-m", "dragoman.server.cli", "--model", f"soak={model}",
-                "--port", "0", "--device", "cpu", "--log-format", "json",
-                "--log-level", "WARNING", "--grace-period", "30",
+                "--port", str(self.port), "--device", "cpu", "--log-format", "json",
+                "--log-level", "WARNING", "--grace-period", "30", "--no-http",
                 # Every client is one caller from 127.0.0.1: it may use every slot.
                 "--workers", str(clients + 16), "--max-rpcs-per-caller", str(clients + 16),
                 "--max-streams-per-caller", str(clients + 16)]  # fmt: skip
@@ -58,7 +60,7 @@ class Server:
         self._lines: queue.Queue[str] = queue.Queue()
         self.log: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
-        self.port = self._wait_port()
+        self._wait_serving()
 
     def _read(self) -> None:
         assert self.proc.stderr is not None
@@ -67,21 +69,18 @@ class Server:
             self._lines.put(line)
         self._lines.put("")
 
-    def _wait_port(self) -> int:
-        # The log level is WARNING: read the port from /proc once the server listens.
+    def _wait_serving(self) -> None:
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("dragoman serve exited:\n" + "".join(self.log))
-            port = _listening_port(self.proc.pid)
-            if port:
-                with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-                    try:
-                        stub = pb_grpc.TranslationServiceStub(channel)
-                        stub.ListModels(pb.ListModelsRequest(), timeout=5)
-                        return port
-                    except grpc.RpcError:
-                        pass
+            with grpc.insecure_channel(f"127.0.0.1:{self.port}") as channel:
+                try:
+                    stub = pb_grpc.TranslationServiceStub(channel)
+                    stub.ListModels(pb.ListModelsRequest(), timeout=5)
+                    return
+                except grpc.RpcError:
+                    pass
             time.sleep(0.5)
         raise RuntimeError("dragoman serve did not start within 600 s")
 
@@ -96,20 +95,10 @@ class Server:
         return self.proc.wait(timeout=120)
 
 
-def _listening_port(pid: int) -> int:
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = fd.readlink().as_posix()
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if fields[3] == "0A" and fields[9] in inodes:  # LISTEN
-            return int(fields[1].split(":")[1], 16)
-    return 0
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _stream(stub: Any, target: str, index: int) -> int:

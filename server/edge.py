@@ -11,7 +11,7 @@ holds a thread (and a slot) for as long as its connection lives. So the edge
 - reads messages through `BoundedRequests`: the first must arrive within
   `receive_timeout_s` of the call's start, each later one within
   `stream_idle_timeout_s` of the server asking for it, else the call ends with
-  DEADLINE_EXCEEDED (a reader thread waits on gRPC, the call's thread on a future);
+  DEADLINE_EXCEEDED (`_Receiver` waits with a timeout);
 - ends streams between two messages with UNAVAILABLE once the server drains, so that a
   drain lasts as long as the work in progress, not the grace period;
 - answers request bytes that do not parse with INVALID_ARGUMENT (gRPC's own answer is
@@ -87,12 +87,61 @@ class Timeouts:
 
 
 _END = object()
+_WAITING = object()
 #: How often a waiting read looks whether the server started draining.
 _POLL_S = 0.25
+#: What `_Receiver` uses of gRPC's request iterator to wait with a timeout.
+_GRPC_ITERATOR = ("_state", "_raise_or_start_receive_message", "_look_for_request")
 
 
 def _pull(requests: Iterator[Any]) -> Any:
     return next(requests, _END)
+
+
+class _Receiver:
+    """Receives a call's next message, waiting at most a given time.
+
+    gRPC's request iterator has no timeout. When it is gRPC's own (`_RequestIterator`,
+    grpcio 1.85), this waits on the iterator's condition with a timeout, in the call's
+    thread; otherwise a reader thread waits on the iterator and this on its future.
+    """
+
+    def __init__(self, raw: Iterator[Any], readers: futures.Executor) -> None:
+        self._raw, self._readers = raw, readers
+        self._inline = all(hasattr(raw, name) for name in _GRPC_ITERATOR)
+        self._pending: Any = None  # the receive in progress, when one is
+
+    def receive(self, timeout: float) -> Any:
+        """The next message, `_END` after the last one, or `_WAITING` after `timeout`."""
+        if self._inline:
+            return self._receive_inline(timeout)
+        if self._pending is None:
+            self._pending = self._readers.submit(_pull, self._raw)
+        try:
+            message = self._pending.result(timeout=max(timeout, 0.0))
+        except futures.TimeoutError:
+            return _WAITING
+        self._pending = None
+        return message
+
+    def _receive_inline(self, timeout: float) -> Any:
+        raw: Any = self._raw
+        state = raw._state
+        end = time.monotonic() + timeout
+        with state.condition:
+            try:
+                if self._pending is None:
+                    raw._raise_or_start_receive_message()
+                    self._pending = True
+                while (message := raw._look_for_request()) is None:
+                    left = end - time.monotonic()
+                    if left <= 0:
+                        return _WAITING
+                    state.condition.wait(left)
+            except StopIteration:
+                message = _END
+        self._pending = None
+        return message
 
 
 class BoundedRequests:
@@ -101,7 +150,7 @@ class BoundedRequests:
     Args:
         raw: gRPC's request iterator.
         context: The call's context (aborted on a timeout or bad bytes).
-        readers: Threads that wait on `raw` (one read in flight per call).
+        readers: Threads that wait on `raw` when it is not gRPC's own iterator.
         timeouts: The waits allowed.
     """
 
@@ -113,7 +162,8 @@ class BoundedRequests:
         timeouts: Timeouts,
         draining: Callable[[], bool] = lambda: False,
     ) -> None:
-        self._raw, self._context, self._readers = raw, context, readers
+        self._receiver = _Receiver(raw, readers)
+        self._context = context
         self._timeouts = timeouts
         self._draining = draining
         self._received = 0
@@ -125,21 +175,19 @@ class BoundedRequests:
         first = self._received == 0
         timeout = self._timeouts.receive_s if first else self._timeouts.stream_idle_s
         deadline = time.monotonic() + timeout
-        pending = self._readers.submit(_pull, self._raw)
         while True:
             if not first and self._draining():
                 # A stream never ends by itself: end it between two messages, so that
                 # a drain waits for the work in progress, not for the grace period.
                 self._context.abort(grpc.StatusCode.UNAVAILABLE, _DRAINING)
-            try:
-                message = pending.result(timeout=min(_POLL_S, deadline - time.monotonic()))
+            message = self._receiver.receive(min(_POLL_S, deadline - time.monotonic()))
+            if message is not _WAITING:
                 break
-            except futures.TimeoutError:
-                if time.monotonic() >= deadline:
-                    # Ending the call also wakes the reader thread (its read fails).
-                    self._context.abort(
-                        grpc.StatusCode.DEADLINE_EXCEEDED, _idle_message(first, timeout)
-                    )
+            if time.monotonic() >= deadline:
+                # Ending the call also ends the receive in progress (it fails).
+                self._context.abort(
+                    grpc.StatusCode.DEADLINE_EXCEEDED, _idle_message(first, timeout)
+                )
         if message is _END:
             raise StopIteration
         if isinstance(message, Malformed):

@@ -28,9 +28,7 @@ from dragoman.server.ratelimit import (
     Limits,
     RateLimiter,
     RateLimitSettings,
-    default_limits,
     demands,
-    effective_limits,
     refusal,
 )
 
@@ -77,8 +75,8 @@ class SharedRateLimiter:
     Args:
         client: A redis-py client (`redis.Redis.from_url(...)`).
         window_s: The window the budgets count over.
-        default: Budgets of callers without their own.
-        fallback: The in-process limiter used while Redis fails.
+        fallback: The in-process limiter used while Redis fails; its defaults are
+            the callers' budgets here too.
         backoff_s: After a failure, how long Redis is left alone.
         clock: Wall-clock seconds (shared between replicas).
     """
@@ -87,13 +85,11 @@ class SharedRateLimiter:
         self,
         client: Any,
         window_s: float,
-        default: Limits,
         fallback: RateLimiter,
         backoff_s: float = 5.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.window_s = window_s
-        self.default = default
         self._client = client
         self._script = client.register_script(_ACQUIRE)
         self._fallback = fallback
@@ -111,13 +107,7 @@ class SharedRateLimiter:
         import redis
 
         client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
-        return cls(
-            client, settings.window_s, default_limits(settings), RateLimiter.from_settings(settings)
-        )
-
-    def effective(self, override: Limits | None) -> Limits:
-        """A caller's budgets: its own where set (non-zero), else the defaults."""
-        return effective_limits(self.default, override)
+        return cls(client, settings.window_s, RateLimiter.from_settings(settings))
 
     def acquire(
         self,
@@ -128,7 +118,7 @@ class SharedRateLimiter:
         work: int = 0,
     ) -> Decision:
         """Takes the call's tokens from the shared buckets, or none (see `RateLimiter`)."""
-        wanted = demands(self.effective(limits), requests, characters, work)
+        wanted = demands(self._fallback.effective(limits), requests, characters, work)
         if not wanted:
             return ALLOWED
         if not self._up():
@@ -150,7 +140,7 @@ class SharedRateLimiter:
 
     def used(self, caller: str, kind: str, limits: Limits | None = None) -> tuple[int, int]:
         """(tokens of `kind` the caller has used in the current window, its budget)."""
-        capacity = getattr(self.effective(limits), kind)
+        capacity = getattr(self._fallback.effective(limits), kind)
         if capacity <= 0:
             return 0, 0
         if not self._up():

@@ -37,7 +37,10 @@ class ConnectionSettings(BaseModel):
 
     Attributes:
         max_streams: RPCs one connection may have open at once (HTTP/2 max concurrent
-            streams); more wait in the client.
+            streams). gRPC clients multiplex many calls, even many channels, on one
+            connection, and a call racing the limit is refused (UNAVAILABLE): keep it
+            well above the calls one client runs at once (at 100, 64 soak clients saw
+            refusals); the slots bound what a caller holds.
         idle_timeout_s: Close a connection without RPCs after this long.
         max_age_s: Ask clients to reconnect (GOAWAY) after this long; 0 = never.
             Also spreads long-lived clients over new replicas.
@@ -52,7 +55,7 @@ class ConnectionSettings(BaseModel):
             message; beyond it, DEADLINE_EXCEEDED.
     """
 
-    max_streams: int = Field(default=100, ge=1)
+    max_streams: int = Field(default=1000, ge=1)
     idle_timeout_s: float = Field(default=300.0, gt=0)
     max_age_s: float = Field(default=1800.0, ge=0)
     max_age_grace_s: float = Field(default=60.0, ge=0)

@@ -256,3 +256,43 @@ def test_probes_have_threads_of_their_own(edge_app: App, tmp_path: Path) -> None
     error: Any = caught.value
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert f"maximum of {SLOTS} concurrent translation calls" in error.details()
+
+
+class _Aborted(Exception):
+    pass
+
+
+class _Context:
+    """Just what BoundedRequests uses of a servicer context."""
+
+    def __init__(self) -> None:
+        self.status: tuple[grpc.StatusCode, str] | None = None
+
+    def abort(self, code: grpc.StatusCode, details: str) -> None:
+        self.status = (code, details)
+        raise _Aborted(details)
+
+
+def test_bounded_requests_over_any_iterator_use_a_reader_thread() -> None:
+    # gRPC's own iterator is waited on directly; any other one (here a generator) by a
+    # reader thread, with the same timeouts.
+    from concurrent import futures
+
+    from dragoman.server.edge import BoundedRequests, Timeouts
+
+    release = threading.Event()
+
+    def messages() -> Iterator[str]:
+        yield "first"
+        release.wait(30)
+
+    context = _Context()
+    with futures.ThreadPoolExecutor(2) as readers:
+        requests = BoundedRequests(messages(), context, readers, Timeouts(5.0, 0.3))  # type: ignore[arg-type]
+        assert next(requests) == "first"
+        with pytest.raises(_Aborted):
+            next(requests)
+        release.set()
+    assert context.status is not None
+    code, details = context.status
+    assert code is grpc.StatusCode.DEADLINE_EXCEEDED and "sent nothing for 0.3 s" in details
