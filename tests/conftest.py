@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -150,6 +151,36 @@ def demo_model_dir() -> Path:
     if not (DEMO_MODEL_DIR / "model.bin").is_file():
         pytest.skip("the demo model (dragoman/models/demo) is not built yet")
     return DEMO_MODEL_DIR
+
+
+@pytest.fixture(scope="module")
+def demo_engine(demo_model_dir: Path) -> Iterator[object]:
+    """A loaded, warmed TranslationEngine serving the demo model as `demo`."""
+    from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
+
+    engine = TranslationEngine(
+        [ModelSpec("demo", str(demo_model_dir), device="cpu", intra_threads=1)],
+        batching=BatchingConfig(max_wait_ms=20),
+    )
+    engine.load()
+    engine.warmup()
+    yield engine
+    engine.shutdown(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def channel(app: Any) -> Iterator[grpc.Channel]:
+    """An insecure channel to the `app` fixture of the directory's conftest."""
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as chan:
+        yield chan
+
+
+@pytest.fixture(scope="module")
+def stub(channel: grpc.Channel) -> Any:
+    """A TranslationService stub on `channel`."""
+    from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
+
+    return pb_grpc.TranslationServiceStub(channel)
 
 
 @pytest.fixture(scope="session")

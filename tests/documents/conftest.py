@@ -5,14 +5,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import grpc
 import pytest
 from dragoman.server.app import App, build_app
 from dragoman.server.settings import Settings
-
-from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
 
 # The corpus builders are modules beside this file (shared by several test files).
 sys.path.insert(0, str(Path(__file__).parent))
@@ -38,20 +34,6 @@ def reference() -> Callable[[str], str]:
 
 
 @pytest.fixture(scope="module")
-def demo_engine(demo_model_dir: Path) -> Iterator[Any]:
-    """A loaded engine serving the demo model."""
-    from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
-
-    engine = TranslationEngine(
-        [ModelSpec("demo", str(demo_model_dir), device="cpu", intra_threads=1)],
-        batching=BatchingConfig(max_wait_ms=5),
-    )
-    engine.load()
-    yield engine
-    engine.shutdown(timeout=10)
-
-
-@pytest.fixture(scope="module")
 def app(demo_model_dir: Path) -> Iterator[App]:
     settings = Settings(
         host="127.0.0.1", port=0, workers=16, log_format="text", grace_period_s=2.0,
@@ -64,14 +46,3 @@ def app(demo_model_dir: Path) -> Iterator[App]:
     app.load()
     yield app
     app.stop(grace=1.0)
-
-
-@pytest.fixture(scope="module")
-def channel(app: App) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as chan:
-        yield chan
-
-
-@pytest.fixture(scope="module")
-def stub(channel: grpc.Channel) -> pb_grpc.TranslationServiceStub:
-    return pb_grpc.TranslationServiceStub(channel)

@@ -10,26 +10,13 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
+from dragoman.engine.service import TranslationEngine
 from dragoman.engine.types import CallContext, DecodingOptions, StreamConfig, TranslationRequest
 
 ROWS = 60  # held-out rows per direction (of the split's 300)
-
-
-@pytest.fixture(scope="module")
-def demo(demo_model_dir: Path) -> Iterator[TranslationEngine]:
-    engine = TranslationEngine(
-        [ModelSpec("demo", str(demo_model_dir), device="cpu", intra_threads=1)],
-        batching=BatchingConfig(max_wait_ms=20),
-    )
-    engine.load()
-    engine.warmup()
-    yield engine
-    engine.shutdown(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -53,24 +40,24 @@ def _translate(engine: TranslationEngine, texts: list[str], src: str, tgt: str) 
     return [t.text for t in engine.translate(request, CallContext())]
 
 
-def test_demo_model_describes_itself(demo: TranslationEngine) -> None:
-    (model,) = demo.list_models()
+def test_demo_model_describes_itself(demo_engine: TranslationEngine) -> None:
+    (model,) = demo_engine.list_models()
     assert model.family == "demo" and model.default
     assert "eng_Latn" in model.language_codes and "qaa_Latn" in model.language_codes
-    names = {lang.code: lang.display_name for lang in demo.list_languages()}
+    names = {lang.code: lang.display_name for lang in demo_engine.list_languages()}
     assert names["eng_Latn"] == "English"
     assert "constructed" in names["qaa_Latn"].lower()
 
 
 def test_held_out_sentences_translate_exactly(
-    demo: TranslationEngine, held_out: list[dict[str, str]]
+    demo_engine: TranslationEngine, held_out: list[dict[str, str]]
 ) -> None:
     mismatches = []
     total = 0
-    for src, tgt in itertools.permutations(_codes(demo), 2):
+    for src, tgt in itertools.permutations(_codes(demo_engine), 2):
         sources = [row[src] for row in held_out]
         for source, got, want in zip(
-            sources, _translate(demo, sources, src, tgt), [row[tgt] for row in held_out],
+            sources, _translate(demo_engine, sources, src, tgt), [row[tgt] for row in held_out],
             strict=True,
         ):  # fmt: skip
             total += 1
@@ -80,32 +67,32 @@ def test_held_out_sentences_translate_exactly(
 
 
 def test_multi_paragraph_text_keeps_layout_and_content(
-    demo: TranslationEngine, held_out: list[dict[str, str]]
+    demo_engine: TranslationEngine, held_out: list[dict[str, str]]
 ) -> None:
     a, b, c = held_out[:3]
     text = f"  {a['eng_Latn']} {b['eng_Latn']}\n\n\t{c['eng_Latn']}\n"
-    (got,) = _translate(demo, [text], "en", "qaa")
-    (ref_a, ref_b, ref_c) = _translate(demo, [a["eng_Latn"], b["eng_Latn"], c["eng_Latn"]],
+    (got,) = _translate(demo_engine, [text], "en", "qaa")
+    (ref_a, ref_b, ref_c) = _translate(demo_engine, [a["eng_Latn"], b["eng_Latn"], c["eng_Latn"]],
                                        "eng_Latn", "qaa_Latn")  # fmt: skip
     assert got == f"  {ref_a} {ref_b}\n\n\t{ref_c}\n"
     assert ref_a == a["qaa_Latn"]
 
 
 def test_aliases_and_model_codes_agree(
-    demo: TranslationEngine, held_out: list[dict[str, str]]
+    demo_engine: TranslationEngine, held_out: list[dict[str, str]]
 ) -> None:
     sentence = held_out[5]["eng_Latn"]
-    assert _translate(demo, [sentence], "en", "qaa") == _translate(
-        demo, [sentence], "eng_Latn", "qaa_Latn"
+    assert _translate(demo_engine, [sentence], "en", "qaa") == _translate(
+        demo_engine, [sentence], "eng_Latn", "qaa_Latn"
     )
 
 
 def test_stream_interim_then_exact_final(
-    demo: TranslationEngine, held_out: list[dict[str, str]]
+    demo_engine: TranslationEngine, held_out: list[dict[str, str]]
 ) -> None:
     row = held_out[7]
     updates = list(
-        demo.stream_segment(
+        demo_engine.stream_segment(
             "s", row["eng_Latn"],
             StreamConfig("qaa_Latn", "eng_Latn", options=DecodingOptions(beam_size=1),
                          interim=True),
@@ -121,33 +108,37 @@ def test_stream_interim_then_exact_final(
 
 
 def test_32_concurrent_clients_get_exact_results(
-    demo: TranslationEngine, held_out: list[dict[str, str]]
+    demo_engine: TranslationEngine, held_out: list[dict[str, str]]
 ) -> None:
-    expected = _translate(demo, [row["eng_Latn"] for row in held_out], "eng_Latn", "qab_Latn")
+    expected = _translate(
+        demo_engine, [row["eng_Latn"] for row in held_out], "eng_Latn", "qab_Latn"
+    )
     results: dict[int, str] = {}
     barrier = threading.Barrier(32)
 
     def client(i: int) -> None:
         barrier.wait()
-        results[i] = _translate(demo, [held_out[i % ROWS]["eng_Latn"]], "eng_Latn", "qab_Latn")[0]
+        results[i] = _translate(
+            demo_engine, [held_out[i % ROWS]["eng_Latn"]], "eng_Latn", "qab_Latn"
+        )[0]
 
-    before = demo.stats
+    before = demo_engine.stats
     threads = [threading.Thread(target=client, args=(i,)) for i in range(32)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(120)
     assert [results[i] for i in range(32)] == [expected[i % ROWS] for i in range(32)]
-    after = demo.stats
+    after = demo_engine.stats
     assert after.merged_batches > before.merged_batches
 
 
 @pytest.mark.parametrize("language", ["eng_Latn", "qaa_Latn", "qab_Latn"])
 def test_model_identifies_its_own_languages(
-    demo: TranslationEngine, held_out: list[dict[str, str]], language: str
+    demo_engine: TranslationEngine, held_out: list[dict[str, str]], language: str
 ) -> None:
-    model = demo._resolve("demo").model
-    codes = list(_codes(demo))
+    model = demo_engine._resolve("demo").model
+    codes = list(_codes(demo_engine))
     guesses = [model.identify(row[language], codes) for row in held_out]
     assert guesses.count(language) >= len(held_out) * 0.9
 
@@ -160,7 +151,7 @@ def _paragraph(rows: list[dict[str, str]], language: str, capitals: bool) -> str
 
 
 def test_run_on_lowercase_paragraph_comes_back_whole(
-    demo: TranslationEngine, held_out: list[dict[str, str]]
+    demo_engine: TranslationEngine, held_out: list[dict[str, str]]
 ) -> None:
     """Chat or speech-recognition text: ~2,000 characters of held-out sentences run
     together without capitals (the strict splitter sees one sentence) is cut at its
@@ -172,7 +163,7 @@ def test_run_on_lowercase_paragraph_comes_back_whole(
     for capitals in (True, False):
         source = _paragraph(rows, "eng_Latn", capitals)
         reference = _paragraph(rows, "qaa_Latn", capitals)
-        (text,) = _translate(demo, [source], "eng_Latn", "qaa_Latn")
+        (text,) = _translate(demo_engine, [source], "eng_Latn", "qaa_Latn")
         results[capitals] = (len(text) / len(source), corpus_chrf([text], [[reference]]).score)
     (normal_ratio, normal_chrf), (ratio, chrf) = results[True], results[False]
     print(f"run-on paragraph: length ratio {ratio:.3f} (capitalized: {normal_ratio:.3f}), "

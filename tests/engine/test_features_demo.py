@@ -10,29 +10,16 @@ checked on the same held-out sentences.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from dragoman.engine.features import TextFeatures
-from dragoman.engine.service import BatchingConfig, ModelSpec, TranslationEngine
+from dragoman.engine.service import TranslationEngine
 from dragoman.engine.terminology import GlossaryEntry
 from dragoman.engine.types import CallContext, DecodingOptions, TranslationRequest
 
 CASES = 120
 TERM = "Zorbix"
 OPTIONS = DecodingOptions(beam_size=2)
-
-
-@pytest.fixture(scope="module")
-def demo(demo_model_dir: Path) -> Iterator[TranslationEngine]:
-    engine = TranslationEngine(
-        [ModelSpec("demo", str(demo_model_dir), device="cpu", intra_threads=1)],
-        batching=BatchingConfig(max_wait_ms=5),
-    )
-    engine.load()
-    yield engine
-    engine.shutdown(timeout=10)
 
 
 def _cases() -> list[tuple[str, str, str, str]]:
@@ -59,13 +46,15 @@ def _translate(engine: TranslationEngine, texts: list[str], features: TextFeatur
     return engine.translate(request, CallContext())
 
 
-def test_glossary_term_is_forced_where_the_source_term_occurs(demo: TranslationEngine) -> None:
+def test_glossary_term_is_forced_where_the_source_term_occurs(
+    demo_engine: TranslationEngine,
+) -> None:
     cases = _cases()
-    plain = _translate(demo, [c[0] for c in cases], TextFeatures())
+    plain = _translate(demo_engine, [c[0] for c in cases], TextFeatures())
     present = exact = baseline = 0
     for (english, reference, eng, qaa), unforced in zip(cases, plain, strict=True):
         features = TextFeatures(glossary_entries=(GlossaryEntry(eng, TERM),))
-        (forced,) = _translate(demo, [english], features)
+        (forced,) = _translate(demo_engine, [english], features)
         expected = " ".join(TERM if w.lower() == qaa else w for w in reference.split(" "))
         expected = expected.replace(f"{qaa}.", f"{TERM}.")
         present += forced.text.count(TERM) == 1
@@ -94,14 +83,14 @@ PLACEHOLDERS = [
 ]
 
 
-def test_placeholders_byte_identical_on_the_demo_model(demo: TranslationEngine) -> None:
+def test_placeholders_byte_identical_on_the_demo_model(demo_engine: TranslationEngine) -> None:
     rng = random.Random(5)
     texts = []
     for english, *_ in _cases()[:40]:
         words = english.rstrip(".").split(" ")
         words.insert(rng.randrange(1, len(words) + 1), rng.choice(PLACEHOLDERS))
         texts.append(" ".join(words) + ".")
-    results = _translate(demo, texts, TextFeatures())
+    results = _translate(demo_engine, texts, TextFeatures())
     kept = sum(
         next(p for p in PLACEHOLDERS if p in text) in result.text
         for text, result in zip(texts, results, strict=True)
@@ -110,12 +99,12 @@ def test_placeholders_byte_identical_on_the_demo_model(demo: TranslationEngine) 
     assert kept == len(texts)
 
 
-def test_html_on_the_demo_model(demo: TranslationEngine) -> None:
+def test_html_on_the_demo_model(demo_engine: TranslationEngine) -> None:
     cases = _cases()[:20]
     texts = []
     for english, _, eng, _ in cases:
         texts.append("<p>" + english.replace(eng, f'<b class="t">{eng}</b>', 1) + "</p>")
-    results = _translate(demo, texts, TextFeatures(mime_type="text/html"))
+    results = _translate(demo_engine, texts, TextFeatures(mime_type="text/html"))
     wrapped = 0
     for (_, _, _, qaa), result in zip(cases, results, strict=True):
         assert result.text.startswith("<p>") and result.text.endswith("</p>")
@@ -125,7 +114,7 @@ def test_html_on_the_demo_model(demo: TranslationEngine) -> None:
     assert wrapped / len(cases) >= 0.8
 
 
-def test_mixed_language_batch_is_detected_per_item(demo: TranslationEngine) -> None:
+def test_mixed_language_batch_is_detected_per_item(demo_engine: TranslationEngine) -> None:
     grammar = pytest.importorskip("dragoman.finetune.demo.grammar")
     sampler = grammar.ClauseSampler(seed=424_242)
     texts, expected = [], []
@@ -134,18 +123,18 @@ def test_mixed_language_batch_is_detected_per_item(demo: TranslationEngine) -> N
         texts.append(grammar.realize(sampler.sample())[code])
         expected.append(code)
     request = TranslationRequest(tuple(texts), "eng_Latn", "", "", OPTIONS)
-    detected = [t.source_language for t in demo.translate(request, CallContext())]
+    detected = [t.source_language for t in demo_engine.translate(request, CallContext())]
     correct = sum(d == e for d, e in zip(detected, expected, strict=True))
     print(f"demo per-item detection: {correct}/{len(texts)}")
     assert correct / len(texts) >= 0.9
 
 
-def test_markup_is_detected_from_its_text(demo: TranslationEngine) -> None:
+def test_markup_is_detected_from_its_text(demo_engine: TranslationEngine) -> None:
     grammar = pytest.importorskip("dragoman.finetune.demo.grammar")
     row = grammar.realize(grammar.ClauseSampler(seed=77).sample())
     html = f'<p class="qab_Latn eng_Latn"><b>{row["qaa_Latn"]}</b></p>'
     features = TextFeatures(mime_type="text/html")
     request = TranslationRequest((html,), "eng_Latn", "", "", OPTIONS, features)
-    (result,) = demo.translate(request, CallContext())
+    (result,) = demo_engine.translate(request, CallContext())
     assert result.source_language == "qaa_Latn"
     assert result.text.startswith('<p class="qab_Latn eng_Latn"><b>')

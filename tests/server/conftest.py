@@ -18,8 +18,6 @@ from dragoman.server.app import App, build_app
 from dragoman.server.settings import Settings
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from dragoman.translation.v1 import translation_service_pb2_grpc as pb_grpc
-
 ServerFactory = Callable[..., App]
 
 
@@ -76,19 +74,6 @@ def server_factory(tiny_model_settings: list[dict[str, Any]]) -> Iterator[Server
 def app(server_factory: ServerFactory) -> App:
     """A loaded server with the tiny `nllb` (default) and `m2m100` models."""
     return server_factory()
-
-
-@pytest.fixture(scope="module")
-def channel(app: App) -> Iterator[grpc.Channel]:
-    """A channel to `app`."""
-    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as chan:
-        yield chan
-
-
-@pytest.fixture(scope="module")
-def stub(channel: grpc.Channel) -> pb_grpc.TranslationServiceStub:
-    """A TranslationService stub on `channel`."""
-    return pb_grpc.TranslationServiceStub(channel)
 
 
 @pytest.fixture(scope="module")
