@@ -296,3 +296,17 @@ def test_bounded_requests_over_any_iterator_use_a_reader_thread() -> None:
     assert context.status is not None
     code, details = context.status
     assert code is grpc.StatusCode.DEADLINE_EXCEEDED and "sent nothing for 0.3 s" in details
+
+
+def test_grpc_own_request_iterator_is_waited_on_in_the_calls_thread() -> None:
+    # The edge waits on gRPC's request iterator through attributes grpcio does not
+    # promise (pinned in pyproject). If an upgrade renames them, the edge still works,
+    # with a reader thread per waiting call: this test says so before a release does.
+    from concurrent import futures
+
+    from dragoman.server.edge import _Receiver
+    from grpc._server import _RequestIterator
+
+    with futures.ThreadPoolExecutor(1) as readers:
+        receiver = _Receiver(_RequestIterator(None, None, None), readers)  # type: ignore[arg-type]
+        assert receiver._inline
