@@ -1,8 +1,9 @@
-"""Server interceptors, built as one list in `build_interceptors`.
+"""The layers every call runs inside, built as one list in `build_interceptors`.
 
-Each interceptor is a `CallInterceptor`: a context manager entered around the whole
-RPC (for streaming responses, until the last message is sent), so that auth, rate
-limiting or metrics plug in by adding one class to the list.
+Each is a `CallInterceptor`: a context manager entered around the whole RPC (for
+streaming responses, until the last message is sent), so that auth, rate limiting or
+metrics plug in by adding one class to the list; `server/edge.py` wraps them around
+every method.
 """
 
 from __future__ import annotations
@@ -28,28 +29,19 @@ _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", 
 Behavior = Callable[[Any, grpc.ServicerContext], Any]
 Scope = Callable[[str, grpc.ServicerContext], AbstractContextManager[None]]
 
-#: (request_streaming, response_streaming) -> handler attribute and factory.
-_HANDLER_KINDS: dict[tuple[bool, bool], tuple[str, Callable[..., grpc.RpcMethodHandler]]] = {
-    (False, False): ("unary_unary", grpc.unary_unary_rpc_method_handler),
-    (False, True): ("unary_stream", grpc.unary_stream_rpc_method_handler),
-    (True, False): ("stream_unary", grpc.stream_unary_rpc_method_handler),
-    (True, True): ("stream_stream", grpc.stream_stream_rpc_method_handler),
+#: (request_streaming, response_streaming) -> the handler attribute holding the behaviour.
+_BEHAVIOR_ATTRIBUTES: dict[tuple[bool, bool], str] = {
+    (False, False): "unary_unary",
+    (False, True): "unary_stream",
+    (True, False): "stream_unary",
+    (True, True): "stream_stream",
 }
 
 
 def behavior_of(handler: grpc.RpcMethodHandler) -> Behavior:
     """The function behind `handler` (its `unary_unary`, `stream_stream`, ... attribute)."""
-    attr, _ = _HANDLER_KINDS[(handler.request_streaming, handler.response_streaming)]
-    return getattr(handler, attr)
-
-
-def with_behavior(handler: grpc.RpcMethodHandler, behavior: Behavior) -> grpc.RpcMethodHandler:
-    """A handler of the same kind and (de)serializers as `handler`, running `behavior`."""
-    _, factory = _HANDLER_KINDS[(handler.request_streaming, handler.response_streaming)]
-    return factory(
-        behavior,
-        request_deserializer=handler.request_deserializer,
-        response_serializer=handler.response_serializer,
+    return getattr(
+        handler, _BEHAVIOR_ATTRIBUTES[(handler.request_streaming, handler.response_streaming)]
     )
 
 
@@ -89,8 +81,11 @@ def _around(behavior: Behavior, streaming: bool, method: str, scope: Scope) -> B
     return unary_behavior
 
 
-class CallInterceptor(grpc.ServerInterceptor):
-    """Base class: runs `scope(method, context)` around every RPC it intercepts."""
+class CallInterceptor:
+    """Base class: a layer that runs `scope(method, context)` around every RPC it applies to.
+
+    `server/edge.py` composes the layers (`layer`); the edge is the one gRPC interceptor.
+    """
 
     def applies_to(self, method: str) -> bool:
         """Whether this interceptor handles `method` (`/package.Service/Method`)."""
@@ -111,19 +106,6 @@ class CallInterceptor(grpc.ServerInterceptor):
         if not self.applies_to(method):
             return behavior
         return _around(behavior, handler.response_streaming, method, self.scope)
-
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        """Wraps the method's behaviour in `scope`."""
-        handler = continuation(handler_call_details)
-        method = handler_call_details.method
-        if handler is None or not self.applies_to(method):
-            return handler
-        behavior = _around(behavior_of(handler), handler.response_streaming, method, self.scope)
-        return with_behavior(handler, behavior)
 
 
 def _status_name(context: grpc.ServicerContext, error: BaseException | None) -> str:
